@@ -1,0 +1,20 @@
+/** What travels with every frame: enough to say which face it is and when it was made. */
+export interface FrameMeta {
+  /** Counts frames since the server started. */
+  frame: number;
+  /** Server clock (ms since epoch) when the frame's latent was chosen. */
+  serverTime: number;
+  /** The live-state version the frame reflects (for input-to-screen latency). */
+  stateVersion: number;
+  mode: string;
+  /** The two seeds the latent lies between and how far along, 0..1. */
+  seeds: [number, number];
+  t: number;
+  width: number;
+  height: number;
+  format: 'jpeg';
+  /** Milliseconds per stage for this frame. */
+  timings: Record<string, number>;
+}
+
+export const FRAME_MIME = { jpeg: 'image/jpeg' } as const;

@@ -1,0 +1,49 @@
+/**
+ * The socket.io protocol, spelled once. The server passes these maps to `Server<...>`
+ * and the pages to `io()`, so an event name or payload can only change here.
+ * Types are not validation: the server still parses every payload it receives.
+ */
+import { z } from 'zod';
+import type { LiveState } from './state.js';
+import type { FrameMeta } from './frame.js';
+
+/** Who a socket is; set in the handshake: `io({ auth: { role: 'display' } })`. */
+export const RoleSchema = z.enum(['display', 'controller']);
+export type Role = z.infer<typeof RoleSchema>;
+
+/** Room names: displays are reached by broadcasting to a room, never by looping over sockets. */
+export const ROOMS = { display: 'display', controller: 'controller' } as const;
+
+export const CommandSchema = z.discriminatedUnion('type', [
+  /** Travel to a fresh random face (the walk continues from there). */
+  z.object({ type: z.literal('newFace') }),
+]);
+export type Command = z.infer<typeof CommandSchema>;
+
+export type Ack = { ok: true; version: number } | { ok: false; error: string };
+
+export interface Status {
+  model: string;
+  provider: string;
+  fps: number;
+  displays: number;
+  controllers: number;
+  frameSize: number;
+}
+
+export interface ServerToClientEvents {
+  /** A new frame; the display acknowledges once it has decoded it, which paces the sender. */
+  frame: (meta: FrameMeta, image: ArrayBuffer, ack: () => void) => void;
+  /** The whole live state after every change, with its version number. */
+  state: (state: LiveState, version: number) => void;
+  status: (status: Status) => void;
+}
+
+export interface ClientToServerEvents {
+  /** Change part of the live state; see `PatchSchema`. */
+  patch: (patch: unknown, ack?: (result: Ack) => void) => void;
+  command: (command: unknown, ack?: (result: Ack) => void) => void;
+}
+
+/** The socket.io path; the pages are served from the same origin. */
+export const SOCKET_PATH = '/socket.io';

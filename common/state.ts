@@ -1,0 +1,78 @@
+/**
+ * The live state: everything a tablet, the VJ or an HTTP call can change.
+ * One zod schema is the source of truth for defaults, validation and patches;
+ * the server's store is the only place that holds and changes it.
+ */
+import { z } from 'zod';
+
+const seed = z.number().int().min(0).max(2 ** 31 - 1);
+
+export const StateSchema = z.object({
+  /** How the latent moves: a random walk, a keyframe loop, a point on the seed plane, or one seed. */
+  mode: z.enum(['walk', 'loop', 'plane', 'seed']),
+  /** The face shown in 'seed' mode. */
+  seed,
+  walk: z.object({
+    /** The walk's sequence of faces is derived from this seed; "new face" picks a fresh one. */
+    seed,
+    /** Faces per second; 0 holds the current face. */
+    speed: z.number().min(0).max(2),
+  }),
+  loop: z.object({
+    seeds: z.array(seed).min(1).max(64),
+    /** Seconds for one pass through all keyframes. */
+    period: z.number().min(1).max(3600),
+  }),
+  plane: z.object({
+    seed,
+    /** Position on the seed plane; each integer grid point is one face. */
+    x: z.number().min(0).max(16),
+    y: z.number().min(0).max(16),
+  }),
+  /** Seconds over which the face glides to a new target (exponential follow); 0 jumps. */
+  glide: z.number().min(0).max(10),
+});
+
+export type LiveState = z.infer<typeof StateSchema>;
+
+export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze({
+  mode: 'walk',
+  seed: 42,
+  walk: { seed: 1, speed: 0.15 },
+  loop: { seeds: [1, 2, 3, 4], period: 40 },
+  plane: { seed: 7, x: 8, y: 8 },
+  glide: 0.6,
+});
+
+type Shape = typeof StateSchema.shape;
+type PatchShape = {
+  [K in keyof Shape]: Shape[K] extends z.ZodObject<infer S> ? z.ZodOptional<z.ZodObject<{ [P in keyof S]: z.ZodOptional<S[P]> }>> : z.ZodOptional<Shape[K]>;
+};
+
+function patchShape(): PatchShape {
+  const out: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(StateSchema.shape)) {
+    out[key] = field instanceof z.ZodObject ? field.partial().strict().optional() : (field as z.ZodType).optional();
+  }
+  return out as PatchShape;
+}
+
+/** A partial state, one level deep; unknown keys are refused so a typo never passes silently. */
+export const PatchSchema = z.object(patchShape()).strict();
+export type StatePatch = z.infer<typeof PatchSchema>;
+
+/** Applies a validated patch; nested sections merge key by key. */
+export function mergeState(state: LiveState, patch: StatePatch): LiveState {
+  const next: Record<string, unknown> = { ...state };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const current = (state as Record<string, unknown>)[key];
+    next[key] = current && typeof current === 'object' && !Array.isArray(current) ? { ...current, ...value } : value;
+  }
+  return StateSchema.parse(next);
+}
+
+/** A readable one-line reason from a zod error, naming each offending path. */
+export function describeError(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}

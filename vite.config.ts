@@ -1,0 +1,25 @@
+/**
+ * Both pages build in one pass: the display at `/` and the controller at `/controller/`.
+ * The server serves `dist/pages`; `npm run dev:pages` is not needed, the server is the origin.
+ */
+import { defineConfig } from 'vite';
+import { resolve } from 'node:path';
+
+export default defineConfig({
+  root: resolve(import.meta.dirname),
+  base: '/',
+  publicDir: false,
+  build: {
+    outDir: resolve(import.meta.dirname, 'dist/pages'),
+    emptyOutDir: true,
+    target: 'es2022',
+    rollupOptions: {
+      input: {
+        display: resolve(import.meta.dirname, 'display/index.html'),
+        controller: resolve(import.meta.dirname, 'controller/index.html'),
+      },
+    },
+  },
+  // onnxruntime-web ships its own wasm loader; pre-bundling breaks its file lookup.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+});

@@ -1,0 +1,5 @@
+/** Every CLI command, in the order `portraits help` lists them. Add a command: one file, one line here. */
+import type { Command } from '../command.js';
+import { dataset, train } from './python-tools.js';
+
+export const COMMANDS: readonly Command[] = [dataset, train];

@@ -33,7 +33,7 @@ export interface Status {
 
 export interface ServerToClientEvents {
   /** A new frame; the display acknowledges once it has decoded it, which paces the sender. */
-  frame: (meta: FrameMeta, image: ArrayBuffer, ack: () => void) => void;
+  frame: (meta: FrameMeta, image: ArrayBuffer | Uint8Array, ack: () => void) => void;
   /** The whole live state after every change, with its version number. */
   state: (state: LiveState, version: number) => void;
   status: (status: Status) => void;

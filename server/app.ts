@@ -1,0 +1,115 @@
+/**
+ * Starts the installation's server: configuration, model, live state, frame loop,
+ * HTTP (pages, health, REST) and socket.io, and a close() that releases all of it.
+ */
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import express from 'express';
+import { Server } from 'socket.io';
+import { ROOMS, SOCKET_PATH, type Status } from '../common/protocol.js';
+import { resolveConfig, type ResolvedConfig, type UserConfig } from './config.js';
+import { DisplayHub } from './displays.js';
+import { httpInputs } from './inputs/http.js';
+import { attachSocketInputs, type PortraitServer } from './inputs/socket.js';
+import { logger } from './log.js';
+import { openGenerator } from './models/registry.js';
+import { disposeChain, initChain } from './pipeline/chain.js';
+import { FrameLoop } from './pipeline/loop.js';
+import { buildChain } from './stages/index.js';
+import { Store } from './store.js';
+
+const log = logger('server');
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  config: ResolvedConfig;
+  store: Store;
+  loop: FrameLoop;
+  close(): Promise<void>;
+}
+
+export async function startServer(overrides: UserConfig = {}): Promise<RunningServer> {
+  const config = resolveConfig(overrides);
+  const generator = await openGenerator(config);
+  const store = new Store();
+  const displays = new DisplayHub();
+  const stages = buildChain({ config, store, displays, generator });
+  await initChain(stages);
+  const startedAt = Date.now();
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  const io: PortraitServer = new Server(httpServer, { path: SOCKET_PATH, maxHttpBufferSize: 64 * 1024, serveClient: false });
+
+  const loop = new FrameLoop(stages, { fps: config.fps, active: () => displays.count > 0 });
+  const status = () => {
+    const controllers = io.of('/').adapter.rooms.get(ROOMS.controller)?.size ?? 0;
+    const base: Status = {
+      model: generator.id,
+      provider: generator.session.provider,
+      fps: Math.round(loop.fps * 10) / 10,
+      displays: displays.count,
+      controllers,
+      frameSize: config.frameSize,
+    };
+    return { ...base, uptime: Math.round((Date.now() - startedAt) / 1000), frames: loop.frames, ...(generator.session.fallback ? { fallback: generator.session.fallback } : {}) };
+  };
+
+  app.use(httpInputs(store, { status }));
+  servePages(app, config.pagesDir);
+  attachSocketInputs(io, store, displays);
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = `http://${shownHost}:${port}`;
+  loop.start();
+  const statusTimer = setInterval(() => io.to(ROOMS.controller).emit('status', status()), 1000);
+
+  log.info(
+    { model: generator.id, file: generator.file, provider: generator.session.provider, fallback: generator.session.fallback, port, host: config.host, frameSize: config.frameSize, fps: config.fps },
+    `serving model ${generator.id} on ${generator.session.provider}; display ${url}/  controller ${url}/controller/`,
+  );
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      clearInterval(statusTimer);
+      await loop.stop();
+      const results = await Promise.allSettled([
+        new Promise<void>((resolve) => io.close(() => resolve())),
+        disposeChain(stages),
+      ]);
+      httpServer.closeAllConnections?.();
+      for (const r of results) if (r.status === 'rejected') log.warn({ err: String(r.reason) }, 'error while closing');
+    })();
+    return closing;
+  };
+  return { url, port, config, store, loop, close };
+}
+
+function servePages(app: express.Express, dir: string): void {
+  const display = join(dir, 'display', 'index.html');
+  const controller = join(dir, 'controller', 'index.html');
+  if (!existsSync(display) || !existsSync(controller)) {
+    log.warn({ dir }, 'pages are not built; run `npm run build`');
+    app.get(['/', '/controller', '/controller/'], (_req, res) => {
+      res.status(503).type('text/plain').send('The pages are not built yet. Run `npm run build` (npm start does it for you).');
+    });
+    return;
+  }
+  app.get('/', (_req, res) => res.sendFile(display));
+  app.get('/controller', (_req, res) => res.redirect(301, '/controller/'));
+  app.get('/controller/', (_req, res) => res.sendFile(controller));
+  app.use(express.static(dir, { index: false, maxAge: '1h' }));
+}

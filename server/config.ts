@@ -1,0 +1,91 @@
+/**
+ * UserConfig -> ResolvedConfig. Sources, later ones winning: defaults, a JSON config
+ * file (--config or PORTRAITS_CONFIG), environment variables, command-line flags,
+ * and overrides passed in code (tests). The result is validated once and frozen;
+ * an invalid value stops the start with a message naming the key and how to fix it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+export const ROOT_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+export const ConfigSchema = z
+  .object({
+    /** HTTP port for the pages, socket.io and the REST API; 0 picks a free port. */
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    host: z.string().min(1).default('0.0.0.0'),
+    /** Folder whose sub-folders each hold one model: manifest.json + ONNX files. */
+    modelsDir: z.string().default(resolve(ROOT_DIR, 'models')),
+    /** The generator to run, by its manifest id. */
+    model: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'letters, digits, . _ - only').default('default-face'),
+    /** Side in pixels of the square frames sent to displays. */
+    frameSize: z.coerce.number().int().min(32).max(4096).default(256),
+    /** Frames per second the server aims to generate. */
+    fps: z.coerce.number().min(1).max(120).default(30),
+    /** onnxruntime execution provider: auto tries WebGPU where a GPU exists and falls back to CPU. */
+    provider: z.enum(['auto', 'webgpu', 'cpu']).default('auto'),
+    jpegQuality: z.coerce.number().int().min(1).max(100).default(85),
+    /** Folder of the built pages (npm run build). */
+    pagesDir: z.string().default(resolve(ROOT_DIR, 'dist/pages')),
+  })
+  .strict();
+
+export type UserConfig = z.input<typeof ConfigSchema>;
+export type ResolvedConfig = Readonly<z.output<typeof ConfigSchema>>;
+
+/** Environment variables and the config key each one sets. */
+export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freeze({
+  PORT: 'port',
+  HOST: 'host',
+  PORTRAITS_MODELS_DIR: 'modelsDir',
+  PORTRAITS_MODEL: 'model',
+  PORTRAITS_FRAME_SIZE: 'frameSize',
+  PORTRAITS_FPS: 'fps',
+  PORTRAITS_PROVIDER: 'provider',
+  PORTRAITS_JPEG_QUALITY: 'jpegQuality',
+});
+
+export class ConfigError extends Error {}
+
+function readConfigFile(path: string): UserConfig {
+  if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist (set by --config or PORTRAITS_CONFIG)`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as UserConfig;
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function resolveConfig(
+  overrides: UserConfig = {},
+  env: NodeJS.ProcessEnv = process.env,
+  configFile: string | undefined = env.PORTRAITS_CONFIG,
+): ResolvedConfig {
+  const fromFile = configFile ? readConfigFile(configFile) : {};
+  const fromEnv: Record<string, string> = {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') fromEnv[key] = value;
+  }
+  const merged = { ...fromFile, ...fromEnv, ...dropUndefined(overrides) };
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = i.path.join('.');
+      const envName = Object.entries(ENV_KEYS).find(([, k]) => k === key)?.[0];
+      return `  ${key}: ${i.message}${envName ? ` (set it in the config file, with ${envName}=..., or --${kebab(key)})` : ''}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}

@@ -1,0 +1,101 @@
+/**
+ * The model registry: each folder in the models dir with a manifest.json is a model.
+ * A missing or broken configured model falls back to the default with the reason
+ * logged; a broken default stops the start with a message that says what to do.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ManifestSchema, type Manifest } from '../../common/manifest.js';
+import { describeError } from '../../common/state.js';
+import type { ResolvedConfig } from '../config.js';
+import { logger } from '../log.js';
+import { ModelError, ModelSession } from '../onnx/session.js';
+import type { GeneratorSpec } from '../stages/generate.js';
+
+const log = logger('models');
+export const DEFAULT_MODEL = 'default-face';
+
+export interface ModelEntry {
+  id: string;
+  dir: string;
+  manifest: Manifest;
+}
+
+export interface OpenedGenerator {
+  id: string;
+  file: string;
+  spec: GeneratorSpec;
+  session: ModelSession;
+  manifest: Manifest;
+}
+
+export async function readManifest(dir: string): Promise<Manifest> {
+  const path = join(dir, 'manifest.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new ModelError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) throw new ModelError(`${path} is not a valid manifest: ${describeError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Every model whose manifest parses; broken ones are logged and skipped. */
+export async function listModels(modelsDir: string): Promise<ModelEntry[]> {
+  let names: string[];
+  try {
+    names = (await readdir(modelsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+  const out: ModelEntry[] = [];
+  for (const name of names.sort()) {
+    const dir = join(modelsDir, name);
+    try {
+      out.push({ id: name, dir, manifest: await readManifest(dir) });
+    } catch (err) {
+      if (!(err as Error).message.includes('ENOENT')) log.warn({ dir, err: (err as Error).message }, 'skipping model');
+    }
+  }
+  return out;
+}
+
+export function generatorSpec(manifest: Manifest): { file: string; spec: GeneratorSpec } {
+  const g = manifest.generator;
+  if (!g) throw new ModelError(`model '${manifest.id}' has no generator`);
+  return {
+    file: g.file,
+    spec: { input: g.input, output: g.output, latentSize: g.latentSize, resolution: g.resolution, range: g.range },
+  };
+}
+
+async function openOne(config: ResolvedConfig, id: string): Promise<OpenedGenerator> {
+  const dir = join(config.modelsDir, id);
+  const manifest = await readManifest(dir);
+  const { file, spec } = generatorSpec(manifest);
+  const path = join(dir, file);
+  const session = await ModelSession.open(path, config.provider, {
+    inputs: [{ name: spec.input, dims: [null, spec.latentSize] }],
+    outputs: [{ name: spec.output, dims: [null, 3, spec.resolution, spec.resolution] }],
+  });
+  return { id, file: path, spec, session, manifest };
+}
+
+export async function openGenerator(config: ResolvedConfig): Promise<OpenedGenerator> {
+  try {
+    return await openOne(config, config.model);
+  } catch (err) {
+    const reason = (err as Error).message;
+    if (config.model === DEFAULT_MODEL) {
+      throw new ModelError(
+        `the default model cannot be used: ${reason}\n` +
+          `  It ships with the installation in models/${DEFAULT_MODEL}; restore it with \`git checkout -- models/${DEFAULT_MODEL}\`, ` +
+          `or point --models-dir / PORTRAITS_MODELS_DIR at a folder that holds it.`,
+      );
+    }
+    log.error({ model: config.model, reason }, `model '${config.model}' cannot be used; falling back to '${DEFAULT_MODEL}'`);
+    return openOne(config, DEFAULT_MODEL);
+  }
+}

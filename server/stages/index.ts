@@ -1,0 +1,32 @@
+/**
+ * The frame's path, in order. Optional passes slot in as `cond ? stage : null` and the
+ * list is filtered, so adding or reordering a pass is one line here.
+ */
+import type { ResolvedConfig } from '../config.js';
+import type { DisplayHub } from '../displays.js';
+import type { ModelSession } from '../onnx/session.js';
+import type { Store } from '../store.js';
+import { EncodeStage } from './encode.js';
+import { GenerateStage, type GeneratorSpec } from './generate.js';
+import { LatentStage } from './latent.js';
+import { SendStage } from './send.js';
+import type { Stage } from './stage.js';
+
+export interface ChainDeps {
+  config: ResolvedConfig;
+  store: Store;
+  displays: DisplayHub;
+  generator: { session: ModelSession; spec: GeneratorSpec };
+  clock?: () => number;
+}
+
+export function buildChain(deps: ChainDeps): Stage[] {
+  const { config, store, displays, generator } = deps;
+  const stages: (Stage | null)[] = [
+    new LatentStage(store, { dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}) }),
+    new GenerateStage(generator.session, generator.spec),
+    new EncodeStage({ size: config.frameSize, quality: config.jpegQuality }),
+    new SendStage(displays),
+  ];
+  return stages.filter((s): s is Stage => s !== null);
+}

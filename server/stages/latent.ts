@@ -1,0 +1,74 @@
+/**
+ * State + time -> the latent of this frame. The target comes from the mode (walk,
+ * loop, seed plane, single seed); the shown latent follows it with an exponential
+ * glide, so switching modes or grabbing the controls never makes the face jump.
+ */
+import { follow, loopAt, planeAt, seedToLatent, walkAt, type Latent, type Position } from '../../common/latent.js';
+import type { LiveState } from '../../common/state.js';
+import type { Store } from '../store.js';
+import type { FrameJob, Stage } from './stage.js';
+
+export interface LatentStageOptions {
+  dim: number;
+  /** Milliseconds; injectable so tests can drive time. */
+  clock?: () => number;
+}
+
+export class LatentStage implements Stage {
+  readonly name = 'latent';
+  private current: Latent | null = null;
+  private lastTime = 0;
+  private walkPhase = 0;
+  private walkSeed: number | null = null;
+  private loopStart = 0;
+  private lastMode = '';
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: LatentStageOptions,
+  ) {
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  run(job: FrameJob): void {
+    const now = this.clock();
+    const state = this.store.state;
+    const dt = this.current ? Math.min(1, Math.max(0, (now - this.lastTime) / 1000)) : 0;
+    this.lastTime = now;
+    const { latent: target, position } = this.target(state, now, dt);
+    // A fresh array per frame: a job may still be in flight when the next one starts.
+    this.current = this.current ? follow(this.current, target, dt, state.glide, new Float32Array(this.opts.dim)) : target;
+    job.latent = this.current;
+    job.meta.mode = state.mode;
+    job.meta.seeds = position.seeds;
+    job.meta.t = position.t;
+    job.meta.stateVersion = this.store.version;
+  }
+
+  private target(state: Readonly<LiveState>, now: number, dt: number): { latent: Latent; position: Position } {
+    const dim = this.opts.dim;
+    if (state.mode !== this.lastMode) {
+      this.lastMode = state.mode;
+      this.loopStart = now;
+    }
+    switch (state.mode) {
+      case 'walk': {
+        if (state.walk.seed !== this.walkSeed) {
+          this.walkSeed = state.walk.seed;
+          this.walkPhase = 0;
+        }
+        this.walkPhase += state.walk.speed * dt;
+        return walkAt(state.walk.seed, this.walkPhase, dim);
+      }
+      case 'loop': {
+        const r = loopAt(state.loop.seeds, state.loop.period, (now - this.loopStart) / 1000, dim);
+        return { latent: r.latent, position: r.position };
+      }
+      case 'plane':
+        return planeAt(state.plane.seed, state.plane.x, state.plane.y, dim);
+      case 'seed':
+        return { latent: seedToLatent(state.seed, dim), position: { seeds: [state.seed, state.seed], t: 0 } };
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { Store } from '../../server/store.js';
+import { DEFAULT_STATE } from '../../common/state.js';
+
+describe('store', () => {
+  it('applies a valid patch, bumps the version and tells listeners', () => {
+    const store = new Store();
+    const seen: number[] = [];
+    store.subscribe((_s, v) => seen.push(v));
+    const ack = store.apply({ walk: { speed: 0.5 } }, 'tablet');
+    expect(ack).toEqual({ ok: true, version: 1 });
+    expect(store.state.walk.speed).toBe(0.5);
+    expect(store.state.walk.seed).toBe(DEFAULT_STATE.walk.seed);
+    expect(seen).toEqual([1]);
+  });
+
+  it.each([
+    ['a wrong type', { walk: { speed: 'fast' } }],
+    ['out of range', { walk: { speed: 99 } }],
+    ['an unknown key', { wlak: { speed: 1 } }],
+    ['an unknown nested key', { walk: { sped: 1 } }],
+    ['a non-object', 'hello'],
+    ['null', null],
+    ['an array', [1, 2]],
+    ['an unknown mode', { mode: 'chaos' }],
+    ['a fractional seed', { seed: 1.5 }],
+    ['an empty loop', { loop: { seeds: [] } }],
+  ])('refuses %s with a reason and changes nothing', (_name, patch) => {
+    const store = new Store();
+    const before = structuredClone(store.state);
+    const ack = store.apply(patch, 'tablet');
+    expect(ack.ok).toBe(false);
+    if (!ack.ok) expect(ack.error.length).toBeGreaterThan(3);
+    expect(store.state).toEqual(before);
+    expect(store.version).toBe(0);
+  });
+
+  it('newFace picks a fresh walk seed', () => {
+    const store = new Store();
+    const before = store.state.walk.seed;
+    expect(store.command({ type: 'newFace' }, 'tablet').ok).toBe(true);
+    expect(store.state.walk.seed).not.toBe(before);
+    expect(store.command({ type: 'explode' }, 'tablet').ok).toBe(false);
+  });
+});

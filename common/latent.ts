@@ -111,10 +111,10 @@ export function planeAt(planeSeed: number, x: number, y: number, dim: number): {
     wsq += w * w;
     if (w === 0) continue;
     const z = seedToLatent(planeSeedAt(planeSeed, ci, cj), dim);
-    for (let d = 0; d < dim; d++) out[d] += w * z[d]!;
+    for (let d = 0; d < dim; d++) out[d] = out[d]! + w * z[d]!;
   }
   const scale = 1 / Math.sqrt(wsq);
-  for (let d = 0; d < dim; d++) out[d] *= scale;
+  for (let d = 0; d < dim; d++) out[d] = out[d]! * scale;
   const nearest = planeSeedAt(planeSeed, best[0], best[1]);
   return { latent: out, position: { seeds: [nearest, nearest], t: 0 } };
 }

@@ -67,7 +67,7 @@ export function mergeState(state: LiveState, patch: StatePatch): LiveState {
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
     const current = (state as Record<string, unknown>)[key];
-    next[key] = current && typeof current === 'object' && !Array.isArray(current) ? { ...current, ...value } : value;
+    next[key] = current && typeof current === 'object' && !Array.isArray(current) ? { ...(current as object), ...(value as object) } : value;
   }
   return StateSchema.parse(next);
 }

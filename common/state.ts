@@ -31,6 +31,16 @@ export const StateSchema = z.object({
   }),
   /** Seconds over which the face glides to a new target (exponential follow); 0 jumps. */
   glide: z.number().min(0).max(10),
+  display: z.object({
+    /** Seconds the display takes to blend from one frame to the next; 0 follows the measured frame interval. */
+    crossfade: z.number().min(0).max(5),
+    /** 0 shows the portrait, 1 is black; values between dim it (the display fades smoothly). */
+    blackout: z.number().min(0).max(1),
+    /** Show the wall label "Portrait #seed — this person does not exist". */
+    caption: z.boolean(),
+  }),
+  /** When true, tablets are politely locked out (the VJ has the stage). */
+  visitorLock: z.boolean(),
 });
 
 export type LiveState = z.infer<typeof StateSchema>;
@@ -42,6 +52,8 @@ export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze({
   loop: { seeds: [1, 2, 3, 4], period: 40 },
   plane: { seed: 7, x: 8, y: 8 },
   glide: 0.6,
+  display: { crossfade: 0, blackout: 0, caption: false },
+  visitorLock: false,
 });
 
 type Shape = typeof StateSchema.shape;

@@ -33,12 +33,17 @@ export class Store {
   apply(patch: unknown, source: Source): Ack {
     const parsed = PatchSchema.safeParse(patch);
     if (!parsed.success) return this.refuse(source, describeError(parsed.error));
+    const locked = this.lockedOut(source);
+    if (locked) return this.refuse(source, locked);
+    if (source === 'tablet' && parsed.data.visitorLock !== undefined) return this.refuse(source, 'visitorLock can only be set by the VJ or an administrator');
     return this.commit(parsed.data, source);
   }
 
   command(command: unknown, source: Source): Ack {
     const parsed = CommandSchema.safeParse(command);
     if (!parsed.success) return this.refuse(source, describeError(parsed.error));
+    const locked = this.lockedOut(source);
+    if (locked) return this.refuse(source, locked);
     switch (parsed.data.type) {
       case 'newFace':
         return this.commit({ mode: 'walk', walk: { seed: randomSeed() } }, source);
@@ -48,6 +53,11 @@ export class Store {
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Tablets are refused while the VJ has locked visitor input; the message is shown on the tablet. */
+  private lockedOut(source: Source): string | null {
+    return source === 'tablet' && this.current.visitorLock ? 'locked: the performer has the controls right now' : null;
   }
 
   private commit(patch: StatePatch, source: Source): Ack {

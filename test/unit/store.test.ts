@@ -43,3 +43,17 @@ describe('store', () => {
     expect(store.command({ type: 'explode' }, 'tablet').ok).toBe(false);
   });
 });
+
+describe('visitor lock', () => {
+  it('tablets cannot set it, and are refused while it is on', () => {
+    const store = new Store();
+    expect(store.apply({ visitorLock: true }, 'tablet').ok).toBe(false);
+    expect(store.apply({ visitorLock: true }, 'osc').ok).toBe(true);
+    const ack = store.apply({ walk: { speed: 1 } }, 'tablet');
+    expect(ack).toMatchObject({ ok: false, error: expect.stringMatching(/locked/) });
+    expect(store.command({ type: 'newFace' }, 'tablet').ok).toBe(false);
+    expect(store.apply({ walk: { speed: 1 } }, 'osc').ok).toBe(true);
+    expect(store.apply({ visitorLock: false }, 'http').ok).toBe(true);
+    expect(store.apply({ walk: { speed: 0.5 } }, 'tablet').ok).toBe(true);
+  });
+});

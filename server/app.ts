@@ -56,7 +56,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
       controllers,
       frameSize: config.frameSize,
     };
-    return { ...base, uptime: Math.round((Date.now() - startedAt) / 1000), frames: loop.frames, ...(generator.session.fallback ? { fallback: generator.session.fallback } : {}) };
+    return { ...base, uptime: Math.round((Date.now() - startedAt) / 1000), frames: loop.frames, stageMs: loop.stageMs(), ...(generator.session.fallback ? { fallback: generator.session.fallback } : {}) };
   };
 
   app.use(httpInputs(store, { status }));

@@ -4,7 +4,7 @@ import type { Status } from '../../common/protocol.js';
 import type { Store } from '../store.js';
 
 export interface HealthSource {
-  status(): Status & { uptime: number; frames: number; fallback?: string };
+  status(): Status & { uptime: number; frames: number; stageMs: Record<string, number>; fallback?: string };
 }
 
 export function httpInputs(store: Store, health: HealthSource): Router {

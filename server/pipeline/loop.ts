@@ -26,6 +26,7 @@ export class FrameLoop {
   private lastFrameAt = 0;
   private errorsLogged = 0;
   private current: Promise<void> = Promise.resolve();
+  private readonly stageAvg = new Map<string, number>();
 
   constructor(
     private readonly stages: readonly Stage[],
@@ -39,6 +40,11 @@ export class FrameLoop {
 
   get frames(): number {
     return this.frameNo;
+  }
+
+  /** Smoothed milliseconds per stage over recent frames. */
+  stageMs(): Record<string, number> {
+    return Object.fromEntries([...this.stageAvg].map(([k, v]) => [k, Math.round(v * 100) / 100]));
   }
 
   start(): void {
@@ -77,6 +83,10 @@ export class FrameLoop {
         this.fpsAvg = this.fpsAvg ? this.fpsAvg * 0.9 + inst * 0.1 : inst;
       }
       this.lastFrameAt = now;
+      for (const [stage, ms] of Object.entries(job.meta.timings)) {
+        const prev = this.stageAvg.get(stage);
+        this.stageAvg.set(stage, prev === undefined ? ms : prev * 0.9 + ms * 0.1);
+      }
     } else if (this.errorsLogged++ < 20 || this.errorsLogged % 1000 === 0) {
       log.error({ error: result.error, frame: this.frameNo }, 'frame failed');
     }

@@ -4,9 +4,10 @@ import time
 
 
 class Progress:
-    def __init__(self, total: float, label: str, unit: str = "it"):
+    def __init__(self, total: float, label: str, unit: str = "it", start: float = 0.0):
         self.total, self.label, self.unit = total, label, unit
-        self.done, self.t0, self.last = 0.0, time.time(), 0.0
+        # `start` is work already done (a resumed run): it counts toward the bar, not the rate
+        self.done, self.start, self.t0, self.last = start, start, time.time(), 0.0
         self.tty = sys.stderr.isatty()
 
     def update(self, n: float = 1, extra: str = "") -> None:
@@ -17,7 +18,7 @@ class Progress:
             return
         self.last = now
         elapsed = now - self.t0
-        rate = self.done / elapsed if elapsed > 0 else 0.0
+        rate = (self.done - self.start) / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
         frac = min(1.0, self.done / self.total) if self.total else 1.0
         bar = "#" * int(frac * 24)

@@ -139,8 +139,7 @@ def main(argv=None):
     fixed_z = torch.randn(64, args.latent, generator=torch.Generator().manual_seed(1234))
     t_start = time.time() - (state["used"] if by_time else 0)
     last_ckpt = time.time()
-    prog = Progress(budget, "train", "s" if by_time else "img")
-    prog.done = state["used"]
+    prog = Progress(budget, "train", "s" if by_time else "img", start=state["used"])
 
     def phase_at(used):
         acc = 0.0

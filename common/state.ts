@@ -39,13 +39,23 @@ export const StateSchema = z.object({
     /** Show the wall label "Portrait #seed — this person does not exist". */
     caption: z.boolean(),
   }),
+  dream: z.object({
+    /** off; a gentle pass over each portrait; or a full hallucination that zooms into itself. */
+    mode: z.enum(['off', 'gentle', 'zoom']),
+    /** How hard each frame is pushed toward what the network sees, 0..1. */
+    strength: z.number().min(0).max(1),
+    /** A friendly layer name from the dream network's manifest ("" = its first layer). */
+    style: z.string().max(64),
+    /** Scales the live pass cycles through, one per frame (1 = full size only). */
+    octaves: z.number().int().min(1).max(6),
+  }),
   /** When true, tablets are politely locked out (the VJ has the stage). */
   visitorLock: z.boolean(),
 });
 
 export type LiveState = z.infer<typeof StateSchema>;
 
-export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze({
+export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze<LiveState>({
   mode: 'walk',
   seed: 42,
   walk: { seed: 1, speed: 0.15 },
@@ -53,6 +63,7 @@ export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze({
   plane: { seed: 7, x: 8, y: 8 },
   glide: 0.6,
   display: { crossfade: 0, blackout: 0, caption: false },
+  dream: { mode: 'off', strength: 0.5, style: '', octaves: 2 },
   visitorLock: false,
 });
 

@@ -11,14 +11,20 @@ import { Server } from 'socket.io';
 import { ROOMS, SOCKET_PATH, type Status } from '../common/protocol.js';
 import { resolveConfig, type ResolvedConfig, type UserConfig } from './config.js';
 import { DisplayHub } from './displays.js';
+import { DisplayHeartbeats, assessHealth } from './health.js';
 import { httpInputs } from './inputs/http.js';
 import { attachSocketInputs, type PortraitServer } from './inputs/socket.js';
 import { logger } from './log.js';
-import { openGenerator } from './models/registry.js';
+import { dreamStyles, openGenerator } from './models/registry.js';
+import { ImageOps } from './dream/image-ops.js';
+import { DreamLibrary } from './dream/library.js';
 import { disposeChain, initChain } from './pipeline/chain.js';
 import { FrameLoop } from './pipeline/loop.js';
 import { buildChain } from './stages/index.js';
+import { OpeningHours } from './schedule.js';
 import { Store } from './store.js';
+import type { LiveState } from '../common/state.js';
+import { SystemdNotifier } from './watchdog.js';
 
 const log = logger('server');
 
@@ -34,9 +40,11 @@ export interface RunningServer {
 export async function startServer(overrides: UserConfig = {}): Promise<RunningServer> {
   const config = resolveConfig(overrides);
   const generator = await openGenerator(config);
-  const store = new Store();
+  const library = new DreamLibrary(await dreamStyles(config, generator.manifest), config.provider);
+  const ops = await ImageOps.create();
+  const store = new Store({ validate: (state) => dreamProblem(state, library) });
   const displays = new DisplayHub();
-  const stages = buildChain({ config, store, displays, generator });
+  const stages = buildChain({ config, store, displays, generator, dream: { library, ops } });
   await initChain(stages);
   const startedAt = Date.now();
 
@@ -45,7 +53,21 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const httpServer = createServer(app);
   const io: PortraitServer = new Server(httpServer, { path: SOCKET_PATH, maxHttpBufferSize: 64 * 1024, serveClient: false });
 
-  const loop = new FrameLoop(stages, { fps: config.fps, active: () => displays.count > 0 });
+  // Outside opening hours the display fades to black and generation idles; inside, both come back.
+  const hours = new OpeningHours(config.schedule, (open, initial) => {
+    log.info({ open }, open ? 'opening hours: open' : 'opening hours: closed, fading to black');
+    if (!(initial && open)) store.apply({ display: { blackout: open ? 0 : 1 } }, 'system');
+  });
+  hours.start();
+  const heartbeats = new DisplayHeartbeats();
+  let goodFrames = 0;
+  let generatingSince: number | null = null;
+  const generating = () => {
+    const on = displays.count > 0 && hours.open;
+    generatingSince = on ? (generatingSince ?? Date.now()) : null;
+    return on;
+  };
+  const loop = new FrameLoop(stages, { fps: config.fps, active: generating, onFrame: (_job, result) => void (result.ok && goodFrames++) });
   const status = () => {
     const controllers = io.of('/').adapter.rooms.get(ROOMS.controller)?.size ?? 0;
     const base: Status = {
@@ -59,9 +81,22 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     return { ...base, uptime: Math.round((Date.now() - startedAt) / 1000), frames: loop.frames, stageMs: loop.stageMs(), ...(generator.session.fallback ? { fallback: generator.session.fallback } : {}) };
   };
 
-  app.use(httpInputs(store, { status }));
+  const health = () => {
+    const screens = heartbeats.report(config.heartbeatStaleSeconds * 1000);
+    const verdict = assessHealth({
+      displays: screens,
+      fps: loop.fps,
+      targetFps: config.fps,
+      degradedFpsRatio: config.degradedFpsRatio,
+      generatingForMs: generatingSince === null ? null : Date.now() - generatingSince,
+    });
+    return { ...verdict, open: hours.open, heartbeats: screens };
+  };
+
+  app.use(httpInputs(store, { status, health }));
   servePages(app, config.pagesDir);
   attachSocketInputs(io, store, displays);
+  heartbeats.attach(io);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -74,6 +109,15 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost}:${port}`;
   loop.start();
+  const systemd = SystemdNotifier.fromEnv();
+  if (systemd) {
+    void systemd.ready(`serving on port ${port}`);
+    systemd.watch({
+      frames: () => goodFrames,
+      idle: () => !generating(),
+      status: () => (hours.open ? `${displays.count} display(s), ${loop.fps.toFixed(1)} fps` : 'closed (outside opening hours)'),
+    });
+  }
   const statusTimer = setInterval(() => io.to(ROOMS.controller).emit('status', status()), 1000);
 
   log.info(
@@ -85,10 +129,12 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const close = () => {
     closing ??= (async () => {
       clearInterval(statusTimer);
+      hours.stop();
+      systemd?.stop();
       await loop.stop();
       const results = await Promise.allSettled([
         new Promise<void>((resolve) => io.close(() => resolve())),
-        disposeChain(stages),
+        disposeChain(stages).then(() => Promise.allSettled([library.dispose(), ops.dispose()])),
       ]);
       httpServer.closeAllConnections?.();
       for (const r of results) if (r.status === 'rejected') log.warn({ err: String(r.reason) }, 'error while closing');
@@ -96,6 +142,14 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     return closing;
   };
   return { url, port, config, store, loop, close };
+}
+
+/** Dream settings the schema cannot check: the style must exist, and dreaming needs a network. */
+function dreamProblem(state: Readonly<LiveState>, library: DreamLibrary): string | null {
+  const { mode, style } = state.dream;
+  if (mode !== 'off' && library.styles.length === 0) return 'dreaming is unavailable: no dream network is installed';
+  if (library.styles.length && !library.resolve(style)) return `dream.style: unknown style '${style}'; available: ${library.names().join(', ')}`;
+  return null;
 }
 
 function servePages(app: express.Express, dir: string): void {

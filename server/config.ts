@@ -8,8 +8,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { ScheduleSchema } from './schedule.js';
 
 export const ROOT_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** A list from a JSON array, or from a comma-separated string (environment, flags). */
+const hostList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.string().min(1)),
+);
 
 export const ConfigSchema = z
   .object({
@@ -27,8 +34,28 @@ export const ConfigSchema = z
     /** onnxruntime execution provider: auto tries WebGPU where a GPU exists and falls back to CPU. */
     provider: z.enum(['auto', 'webgpu', 'cpu']).default('auto'),
     jpegQuality: z.coerce.number().int().min(1).max(100).default(85),
+    /** The network the dream passes use, by manifest id; "" = the generator's related critic. */
+    dreamModel: z.string().regex(/^([a-z0-9][a-z0-9._-]*)?$/i, 'letters, digits, . _ - only').default(''),
+    /** Side in pixels of the square the live dream pass works at. */
+    dreamSize: z.coerce.number().int().min(32).max(1024).default(128),
     /** Folder of the built pages (npm run build). */
     pagesDir: z.string().default(resolve(ROOT_DIR, 'dist/pages')),
+    /** UDP port for OSC control (see docs/osc.md); 0 picks a free port, 'off' disables OSC. */
+    oscPort: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)], { error: "a UDP port 0-65535, or 'off'" }).default(9000),
+    /** Address the OSC socket binds to; '::' listens on IPv6 and IPv4. */
+    oscHost: z.string().min(1).default('0.0.0.0'),
+    /** Hosts allowed to send OSC: addresses, CIDR subnets (192.168.1.0/24) or '*'; others are ignored. */
+    oscAllow: hostList.default(['127.0.0.1', '::1']),
+    /** OSC surfaces that always receive state changes, as host:port ([v6addr]:port for IPv6). */
+    oscFeedback: hostList.default([]),
+    /** Folder of saved presets, one JSON file each. */
+    presetsDir: z.string().default(resolve(ROOT_DIR, 'presets')),
+    /** Opening hours (see server/schedule.ts); absent means always open. From the environment or a flag, as JSON. */
+    schedule: z.preprocess(parseJsonString, ScheduleSchema).optional(),
+    /** A display that has sent no heartbeat for this many seconds is reported as stale by /health. */
+    heartbeatStaleSeconds: z.coerce.number().min(1).max(3600).default(20),
+    /** /health is 'degraded' while generation runs below this fraction of `fps`; 0 turns the check off. */
+    degradedFpsRatio: z.coerce.number().min(0).max(1).default(0.5),
   })
   .strict();
 
@@ -45,9 +72,29 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_FPS: 'fps',
   PORTRAITS_PROVIDER: 'provider',
   PORTRAITS_JPEG_QUALITY: 'jpegQuality',
+  PORTRAITS_DREAM_MODEL: 'dreamModel',
+  PORTRAITS_DREAM_SIZE: 'dreamSize',
+  PORTRAITS_OSC_PORT: 'oscPort',
+  PORTRAITS_OSC_HOST: 'oscHost',
+  PORTRAITS_OSC_ALLOW: 'oscAllow',
+  PORTRAITS_OSC_FEEDBACK: 'oscFeedback',
+  PORTRAITS_PRESETS_DIR: 'presetsDir',
+  PORTRAITS_SCHEDULE: 'schedule',
+  PORTRAITS_HEARTBEAT_STALE_SECONDS: 'heartbeatStaleSeconds',
+  PORTRAITS_DEGRADED_FPS_RATIO: 'degradedFpsRatio',
 });
 
 export class ConfigError extends Error {}
+
+/** Object-valued keys given as text (environment, flags) arrive as JSON; unparseable text is left for zod to refuse. */
+function parseJsonString(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
 
 function readConfigFile(path: string): UserConfig {
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist (set by --config or PORTRAITS_CONFIG)`);
@@ -74,8 +121,9 @@ export function resolveConfig(
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const key = i.path.join('.');
-      const envName = Object.entries(ENV_KEYS).find(([, k]) => k === key)?.[0];
-      return `  ${key}: ${i.message}${envName ? ` (set it in the config file, with ${envName}=..., or --${kebab(key)})` : ''}`;
+      const top = String(i.path[0] ?? '');
+      const envName = Object.entries(ENV_KEYS).find(([, k]) => k === top)?.[0];
+      return `  ${key}: ${i.message}${envName ? ` (set it in the config file, with ${envName}=..., or --${kebab(top)})` : ''}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }

@@ -11,6 +11,7 @@ import type { ResolvedConfig } from '../config.js';
 import { logger } from '../log.js';
 import { ModelError, ModelSession } from '../onnx/session.js';
 import type { GeneratorSpec } from '../stages/generate.js';
+import { layerObjective, type DreamStyle } from '../dream/library.js';
 
 const log = logger('models');
 export const DEFAULT_MODEL = 'default-face';
@@ -98,4 +99,34 @@ export async function openGenerator(config: ResolvedConfig): Promise<OpenedGener
     log.error({ model: config.model, reason }, `model '${config.model}' cannot be used; falling back to '${DEFAULT_MODEL}'`);
     return openOne(config, DEFAULT_MODEL);
   }
+}
+
+/**
+ * The dream styles: the configured dream network (or the generator's related critic),
+ * one style per friendly layer in its manifest. No dream network means no styles, and
+ * the store then refuses dream modes with a reason.
+ */
+export async function dreamStyles(config: ResolvedConfig, generator: Manifest): Promise<DreamStyle[]> {
+  const id = config.dreamModel || generator.related?.critic;
+  if (!id) {
+    log.warn({ model: generator.id }, 'no dream network configured and the generator names no related critic; dreaming is off');
+    return [];
+  }
+  const dir = join(config.modelsDir, id);
+  let manifest: Manifest;
+  try {
+    manifest = await readManifest(dir);
+  } catch (err) {
+    log.error({ model: id, err: (err as Error).message }, 'dream network unavailable; dreaming is off');
+    return [];
+  }
+  const dream = manifest.dream;
+  if (!dream) {
+    log.error({ model: id }, `model '${id}' has no "dream" section in its manifest; dreaming is off`);
+    return [];
+  }
+  return dream.layers.map((layer) => ({
+    name: layer.name,
+    spec: { file: join(dir, dream.file), input: dream.input, range: dream.range, objective: layerObjective(layer.tensor) },
+  }));
 }

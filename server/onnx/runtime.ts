@@ -25,6 +25,10 @@ export function floatTensor(data: Float32Array, dims: readonly number[]): ort.Te
   return new ort.Tensor('float32', data, dims);
 }
 
+export function int64Tensor(values: readonly number[]): ort.Tensor {
+  return new ort.Tensor('int64', BigInt64Array.from(values.map((v) => BigInt(v))), [values.length]);
+}
+
 /** Why WebGPU is not worth trying here, or null if a GPU device node exists. */
 function noGpuReason(): string | null {
   if (!existsSync('/dev/dri')) return 'no GPU device (/dev/dri is absent)';

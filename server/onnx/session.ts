@@ -12,7 +12,8 @@ const log = logger('onnx');
 /** An expected tensor: its name and dims; null (or a string) accepts any size on that axis. */
 export interface IoSpec {
   name: string;
-  dims: readonly (number | string | null)[];
+  /** Omitted: only the name is checked. */
+  dims?: readonly (number | string | null)[];
 }
 
 export class ModelError extends Error {}
@@ -38,13 +39,23 @@ export class ModelSession {
     } catch (err) {
       throw new ModelError(`cannot read model file ${path}: ${(err as Error).message}`);
     }
+    return ModelSession.fromBytes(bytes, path, choice, expect);
+  }
+
+  /** A session from model bytes (graphs the project builds in memory, e.g. dream graphs). */
+  static async fromBytes(
+    bytes: Uint8Array,
+    name: string,
+    choice: ProviderChoice,
+    expect: { inputs: readonly IoSpec[]; outputs: readonly IoSpec[] },
+  ): Promise<ModelSession> {
     let opened;
     try {
-      opened = await openSession(bytes, choice, path);
+      opened = await openSession(bytes, choice, name);
     } catch (err) {
-      throw new ModelError(`${path} is not a loadable ONNX model: ${(err as Error).message.split('\n')[0]}`);
+      throw new ModelError(`${name} is not a loadable ONNX model: ${(err as Error).message.split('\n')[0]}`);
     }
-    const s = new ModelSession(path, opened.session, opened.provider, opened.fallback);
+    const s = new ModelSession(name, opened.session, opened.provider, opened.fallback);
     try {
       s.check(expect);
     } catch (err) {
@@ -63,6 +74,7 @@ export class ModelSession {
           problems.push(`${kind} '${spec.name}' is missing (the model has: ${actual.map((a) => a.name).join(', ')})`);
           continue;
         }
+        if (!spec.dims) continue;
         const shape = found.shape ?? [];
         if (shape.length && shape.length !== spec.dims.length) {
           problems.push(`${kind} '${spec.name}' has ${shape.length} dims, expected ${spec.dims.length}`);

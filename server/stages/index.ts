@@ -6,6 +6,9 @@ import type { ResolvedConfig } from '../config.js';
 import type { DisplayHub } from '../displays.js';
 import type { ModelSession } from '../onnx/session.js';
 import type { Store } from '../store.js';
+import type { ImageOps } from '../dream/image-ops.js';
+import type { DreamLibrary } from '../dream/library.js';
+import { DreamStage } from './dream.js';
 import { EncodeStage } from './encode.js';
 import { GenerateStage, type GeneratorSpec } from './generate.js';
 import { LatentStage } from './latent.js';
@@ -17,6 +20,8 @@ export interface ChainDeps {
   store: Store;
   displays: DisplayHub;
   generator: { session: ModelSession; spec: GeneratorSpec };
+  /** Dream styles and image resampling; without styles the dream pass is left out. */
+  dream: { library: DreamLibrary; ops: ImageOps };
   clock?: () => number;
 }
 
@@ -25,6 +30,7 @@ export function buildChain(deps: ChainDeps): Stage[] {
   const stages: (Stage | null)[] = [
     new LatentStage(store, { dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}) }),
     new GenerateStage(generator.session, generator.spec),
+    deps.dream.library.styles.length ? new DreamStage(store, deps.dream.ops, deps.dream.library, { size: config.dreamSize }) : null,
     new EncodeStage({ size: config.frameSize, quality: config.jpegQuality }),
     new SendStage(displays),
   ];

@@ -11,15 +11,30 @@ import { logger } from './log.js';
 const log = logger('store');
 
 export type Source = 'tablet' | 'osc' | 'http' | 'system';
-export type Listener = (state: Readonly<LiveState>, version: number, source: Source) => void;
+/**
+ * `origin` names the client behind a change when the input knows it (OSC: "osc:host:port"),
+ * so an echo can skip the client that made the change.
+ */
+export type Listener = (state: Readonly<LiveState>, version: number, source: Source, origin?: string) => void;
+/** One part of an atomic change: a patch (see `PatchSchema`) or a command (see `CommandSchema`). */
+export type Step = { patch: unknown } | { command: unknown };
+
+export interface StoreOptions {
+  initial?: LiveState;
+  /** Checks what the schema cannot know (e.g. that a dream style exists); returns the reason to refuse, or null. */
+  validate?: (state: Readonly<LiveState>) => string | null;
+}
 
 export class Store {
   private current: LiveState;
   private versionNo = 0;
   private readonly listeners = new Set<Listener>();
 
-  constructor(initial: LiveState = structuredClone(DEFAULT_STATE) as LiveState) {
-    this.current = initial;
+  private readonly validate: StoreOptions['validate'];
+
+  constructor(opts: StoreOptions = {}) {
+    this.current = opts.initial ?? (structuredClone(DEFAULT_STATE) as LiveState);
+    this.validate = opts.validate;
   }
 
   get state(): Readonly<LiveState> {
@@ -30,24 +45,27 @@ export class Store {
     return this.versionNo;
   }
 
-  apply(patch: unknown, source: Source): Ack {
-    const parsed = PatchSchema.safeParse(patch);
-    if (!parsed.success) return this.refuse(source, describeError(parsed.error));
-    const locked = this.lockedOut(source);
-    if (locked) return this.refuse(source, locked);
-    if (source === 'tablet' && parsed.data.visitorLock !== undefined) return this.refuse(source, 'visitorLock can only be set by the VJ or an administrator');
-    return this.commit(parsed.data, source);
+  apply(patch: unknown, source: Source, origin?: string): Ack {
+    return this.applyMany([{ patch }], source, origin);
   }
 
-  command(command: unknown, source: Source): Ack {
-    const parsed = CommandSchema.safeParse(command);
-    if (!parsed.success) return this.refuse(source, describeError(parsed.error));
-    const locked = this.lockedOut(source);
-    if (locked) return this.refuse(source, locked);
-    switch (parsed.data.type) {
-      case 'newFace':
-        return this.commit({ mode: 'walk', walk: { seed: randomSeed() } }, source);
+  command(command: unknown, source: Source, origin?: string): Ack {
+    return this.applyMany([{ command }], source, origin);
+  }
+
+  /**
+   * Patches and commands applied in order as ONE change (one version, so one frame sees
+   * all of it): an OSC bundle. If any step is invalid nothing changes.
+   */
+  applyMany(steps: readonly Step[], source: Source, origin?: string): Ack {
+    if (steps.length === 0) return this.refuse(source, 'nothing to apply');
+    const patches: StatePatch[] = [];
+    for (const step of steps) {
+      const patch = 'command' in step ? this.commandPatch(step.command, source) : this.checkPatch(step.patch, source);
+      if (typeof patch === 'string') return this.refuse(source, patch);
+      patches.push(patch);
     }
+    return this.commit(patches, source, origin);
   }
 
   subscribe(listener: Listener): () => void {
@@ -55,23 +73,45 @@ export class Store {
     return () => this.listeners.delete(listener);
   }
 
+  private checkPatch(patch: unknown, source: Source): StatePatch | string {
+    const parsed = PatchSchema.safeParse(patch);
+    if (!parsed.success) return describeError(parsed.error);
+    const locked = this.lockedOut(source);
+    if (locked) return locked;
+    if (source === 'tablet' && parsed.data.visitorLock !== undefined) return 'visitorLock can only be set by the VJ or an administrator';
+    return parsed.data;
+  }
+
+  private commandPatch(command: unknown, source: Source): StatePatch | string {
+    const parsed = CommandSchema.safeParse(command);
+    if (!parsed.success) return describeError(parsed.error);
+    const locked = this.lockedOut(source);
+    if (locked) return locked;
+    switch (parsed.data.type) {
+      case 'newFace':
+        return { mode: 'walk', walk: { seed: randomSeed() } };
+    }
+  }
+
   /** Tablets are refused while the VJ has locked visitor input; the message is shown on the tablet. */
   private lockedOut(source: Source): string | null {
     return source === 'tablet' && this.current.visitorLock ? 'locked: the performer has the controls right now' : null;
   }
 
-  private commit(patch: StatePatch, source: Source): Ack {
-    let next: LiveState;
+  private commit(patches: readonly StatePatch[], source: Source, origin?: string): Ack {
+    let next: LiveState = this.current;
     try {
-      next = mergeState(this.current, patch);
+      for (const patch of patches) next = mergeState(next, patch);
     } catch (err) {
       return this.refuse(source, (err as Error).message);
     }
+    const invalid = this.validate?.(next);
+    if (invalid) return this.refuse(source, invalid);
     this.current = next;
     this.versionNo += 1;
     for (const listener of this.listeners) {
       try {
-        listener(this.current, this.versionNo, source);
+        listener(this.current, this.versionNo, source, origin);
       } catch (err) {
         log.error({ err: (err as Error).message }, 'state listener failed');
       }

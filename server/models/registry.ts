@@ -12,6 +12,7 @@ import { logger } from '../log.js';
 import { ModelError, ModelSession } from '../onnx/session.js';
 import type { GeneratorSpec } from '../stages/generate.js';
 import { layerObjective, type DreamStyle } from '../dream/library.js';
+import type { DreamNetSpec } from '../dream/net.js';
 
 const log = logger('models');
 export const DEFAULT_MODEL = 'default-face';
@@ -120,13 +121,27 @@ export async function dreamStyles(config: ResolvedConfig, generator: Manifest): 
     log.error({ model: id, err: (err as Error).message }, 'dream network unavailable; dreaming is off');
     return [];
   }
-  const dream = manifest.dream;
-  if (!dream) {
+  if (!manifest.dream) {
     log.error({ model: id }, `model '${id}' has no "dream" section in its manifest; dreaming is off`);
     return [];
   }
-  return dream.layers.map((layer) => ({
-    name: layer.name,
-    spec: { file: join(dir, dream.file), input: dream.input, range: dream.range, objective: layerObjective(layer.tensor) },
-  }));
+  return manifest.dream.layers.map((layer) => ({ name: layer.name, spec: dreamSpec(dir, manifest, layer.tensor) }));
+}
+
+/** How to dream on tensor `tensor` (or one channel of it) of the model in `dir`. */
+export function dreamSpec(dir: string, manifest: Manifest, tensor: string, channel?: number): DreamNetSpec {
+  const dream = manifest.dream;
+  if (!dream) throw new ModelError(`model '${manifest.id}' has no "dream" section in its manifest`);
+  return { file: join(dir, dream.file), input: dream.input, range: dream.range, objective: layerObjective(tensor, channel) };
+}
+
+/** A friendly layer name from the manifest, or a raw tensor name, to the tensor. */
+export function dreamTensor(manifest: Manifest, layer: string | undefined): string {
+  const layers = manifest.dream?.layers ?? [];
+  if (layer === undefined) {
+    const first = layers[0];
+    if (!first) throw new ModelError(`model '${manifest.id}' lists no dream layers; pass a tensor name with --layer`);
+    return first.tensor;
+  }
+  return layers.find((l) => l.name === layer)?.tensor ?? layer;
 }

@@ -1,5 +1,5 @@
 /** picture -> JPEG at the display size (sharp/libvips: resize and encode in native threads). */
-import sharp from 'sharp';
+import { planarToSharp } from '../image/planar.js';
 import { need, type FrameJob, type Stage } from './stage.js';
 
 export interface EncodeOptions {
@@ -15,17 +15,10 @@ export class EncodeStage implements Stage {
   constructor(private readonly opts: EncodeOptions) {}
 
   async run(job: FrameJob): Promise<void> {
-    const { data, width, height } = need(job, 'image', this.name);
-    const plane = width * height;
-    if (this.pixels.length !== plane * 3) this.pixels = new Uint8Array(plane * 3);
-    const px = this.pixels;
-    // planar float [0,1] -> interleaved bytes, as libvips wants them
-    for (let i = 0; i < plane; i++) {
-      px[3 * i] = data[i]! * 255 + 0.5;
-      px[3 * i + 1] = data[plane + i]! * 255 + 0.5;
-      px[3 * i + 2] = data[2 * plane + i]! * 255 + 0.5;
-    }
-    let img = sharp(px, { raw: { width, height, channels: 3 } });
+    const image = need(job, 'image', this.name);
+    const { width, height } = image;
+    if (this.pixels.length !== width * height * 3) this.pixels = new Uint8Array(width * height * 3);
+    let img = planarToSharp(image, this.pixels);
     if (width !== this.opts.size || height !== this.opts.size) {
       img = img.resize(this.opts.size, this.opts.size, { fit: 'fill', kernel: 'lanczos3' });
     }

@@ -22,6 +22,18 @@ export type Command = z.infer<typeof CommandSchema>;
 
 export type Ack = { ok: true; version: number } | { ok: false; error: string };
 
+/**
+ * A display's sign of life, every few seconds: how often it draws, how many frames it has
+ * received since the page loaded, and the GPU adapter WebGL reports (a software adapter
+ * such as SwiftShader or llvmpipe means the screen is drawn by the CPU).
+ */
+export const HeartbeatSchema = z.object({
+  fps: z.number().min(0).max(1000),
+  frames: z.number().int().min(0),
+  renderer: z.string().max(256).optional(),
+});
+export type Heartbeat = z.infer<typeof HeartbeatSchema>;
+
 export interface Status {
   model: string;
   provider: string;
@@ -43,6 +55,8 @@ export interface ClientToServerEvents {
   /** Change part of the live state; see `PatchSchema`. */
   patch: (patch: unknown, ack?: (result: Ack) => void) => void;
   command: (command: unknown, ack?: (result: Ack) => void) => void;
+  /** Displays only; see `HeartbeatSchema`. */
+  heartbeat: (beat: Heartbeat) => void;
 }
 
 /** The socket.io path; the pages are served from the same origin. */

@@ -1,10 +1,13 @@
 /** REST: health for the watchdog and technicians, and the live state for scripts. */
 import express, { type Request, type Response, type NextFunction, type Router } from 'express';
 import type { Status } from '../../common/protocol.js';
+import type { DisplayReport, HealthVerdict } from '../health.js';
 import type { Store } from '../store.js';
 
 export interface HealthSource {
   status(): Status & { uptime: number; frames: number; stageMs: Record<string, number>; fallback?: string };
+  /** The verdict with its reasons, whether the opening hours are open, and each display's last heartbeat. */
+  health?(): HealthVerdict & { open: boolean; heartbeats: DisplayReport[] };
 }
 
 export function httpInputs(store: Store, health: HealthSource): Router {
@@ -12,8 +15,9 @@ export function httpInputs(store: Store, health: HealthSource): Router {
   router.use(express.json({ limit: '16kb' }));
 
   router.get('/health', (_req, res) => {
+    // Always 200 while the server answers: 'degraded' is for people and monitors, not a reason to restart.
     const s = health.status();
-    res.json({ status: 'ok', ...s });
+    res.json({ status: 'ok', reasons: [], ...s, ...health.health?.() });
   });
 
   router.get('/api/state', (_req, res) => {

@@ -1,0 +1,307 @@
+/**
+ * `portraits doctor`: checks this machine for the installation, one line per check, each
+ * problem with what to do about it. Node, the configuration, the model (manifest valid,
+ * ONNX loads and runs one frame), the execution provider, free ports, Chromium, and, if a
+ * server answers, its /health (displays, heartbeats, GPU adapter, frame rate).
+ * Exit code 1 when any check is an error; warnings alone exit 0.
+ */
+import { execFile } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.js';
+import { UsageError } from '../command.js';
+
+export type Level = 'ok' | 'warn' | 'error';
+
+export interface Finding {
+  check: string;
+  level: Level;
+  message: string;
+  fix?: string;
+}
+
+export interface DoctorOptions {
+  /** Config file (else PORTRAITS_CONFIG); flags override it like the server's. */
+  configFile?: string;
+  overrides?: Record<string, string>;
+  /** The running server to ask; default http://127.0.0.1:<port>. */
+  url?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+const HEALTH_TIMEOUT_MS = 3000;
+
+type Config = import('../../server/config.js').ResolvedConfig;
+type Check = (ctx: Context) => Promise<Finding[]>;
+
+interface Context {
+  options: DoctorOptions;
+  env: NodeJS.ProcessEnv;
+  config: Config | null;
+  provider: { provider: string; fallback?: string } | null;
+  health: Record<string, unknown> | null;
+  healthUrl: string | null;
+}
+
+const f = (check: string, level: Level, message: string, fix?: string): Finding => (fix ? { check, level, message, fix } : { check, level, message });
+
+function atLeast(version: string, min: string): boolean {
+  const a = version.split('.').map(Number);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  return true;
+}
+
+const checkNode: Check = async () => {
+  const { ROOT_DIR } = await import('../../server/config.js');
+  const engines = (JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as { engines?: { node?: string } }).engines?.node ?? '>=20.19';
+  const min = /(\d+(?:\.\d+){0,2})/.exec(engines)?.[1] ?? '20.19';
+  const version = process.versions.node;
+  return atLeast(version, min)
+    ? [f('node', 'ok', `v${version} (needs ${engines})`)]
+    : [f('node', 'error', `v${version} is too old (needs ${engines})`, 'install Node.js 20.19 or newer (Debian: the nodejs package from NodeSource, or nvm)')];
+};
+
+const checkConfig: Check = async (ctx) => {
+  const { ConfigError, resolveConfig } = await import('../../server/config.js');
+  const file = ctx.options.configFile ?? ctx.env.PORTRAITS_CONFIG;
+  try {
+    ctx.config = resolveConfig(ctx.options.overrides ?? {}, ctx.env, file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return [f('config', 'error', err.message, `fix the key named above in ${file ?? 'the environment or flags'} (see docs/kiosk.md, "Configuration")`)];
+  }
+  const hours = ctx.config.schedule ? `opening hours in ${ctx.config.schedule.timezone ?? 'the local time zone'}` : 'no opening hours (always on)';
+  return [f('config', 'ok', `${file ?? 'defaults and environment'}: port ${ctx.config.port}, model ${ctx.config.model}, ${ctx.config.fps} fps, ${hours}`)];
+};
+
+const checkModel: Check = async (ctx) => {
+  const config = ctx.config;
+  if (!config) return [f('model', 'error', 'skipped: the configuration is invalid')];
+  const { ModelError } = await import('../../server/onnx/session.js');
+  const { openGenerator, readManifest, DEFAULT_MODEL } = await import('../../server/models/registry.js');
+  const { floatTensor } = await import('../../server/onnx/runtime.js');
+  const { seedToLatent } = await import('../../common/latent.js');
+  const out: Finding[] = [];
+  try {
+    await readManifest(join(config.modelsDir, config.model));
+  } catch (err) {
+    const fallback = config.model !== DEFAULT_MODEL;
+    out.push(
+      f('model', fallback ? 'warn' : 'error', (err as Error).message, fallback ? `the server falls back to '${DEFAULT_MODEL}'; fix the manifest or set "model" to a folder in ${config.modelsDir}` : undefined),
+    );
+    if (!fallback) return out.concat(f('model', 'error', `no usable model in ${config.modelsDir}`, `restore models/${DEFAULT_MODEL} (git checkout -- models/${DEFAULT_MODEL}) or point "modelsDir" at a folder that holds it`));
+  }
+  let generator;
+  try {
+    generator = await openGenerator(config);
+  } catch (err) {
+    if (!(err instanceof ModelError)) throw err;
+    return out.concat(f('model', 'error', err.message));
+  }
+  try {
+    const { spec } = generator;
+    const result = await generator.session.run({ [spec.input]: floatTensor(seedToLatent(1, spec.latentSize), [1, spec.latentSize]) });
+    const dims = result[spec.output]?.dims ?? [];
+    const size = `${spec.resolution}x${spec.resolution}`;
+    if (dims.join(',') !== `1,3,${spec.resolution},${spec.resolution}`) {
+      out.push(f('model', 'error', `${generator.id}: one test frame came out as [${dims.join(',')}], the manifest promises [1,3,${spec.resolution},${spec.resolution}]`, 'fix the manifest or re-export the model'));
+    } else {
+      out.push(f('model', 'ok', `${generator.id}: manifest valid, ONNX loads and generates a ${size} test frame (${generator.file})`));
+    }
+    ctx.provider = { provider: generator.session.provider, ...(generator.session.fallback ? { fallback: generator.session.fallback } : {}) };
+  } catch (err) {
+    out.push(f('model', 'error', `${generator.id}: the test frame failed: ${(err as Error).message.split('\n')[0]}`, 'the model file is damaged or does not match its manifest; re-export it'));
+  } finally {
+    await generator.session.release();
+  }
+  return out;
+};
+
+/** Vulkan drivers installed, by ICD file name; lavapipe (lvp) is a software driver. */
+function vulkanDrivers(): string[] {
+  const dirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
+  return dirs.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((n) => n.endsWith('.json')) : []));
+}
+
+const checkProvider: Check = async (ctx) => {
+  if (!ctx.provider) return [f('provider', 'error', 'skipped: no model could be loaded')];
+  const out: Finding[] = [];
+  const { provider, fallback } = ctx.provider;
+  const gpuFix = 'install the GPU driver with Vulkan support (Debian: mesa-vulkan-drivers, or the vendor driver), and add the kiosk user to the "render" and "video" groups';
+  if (provider === 'cpu') {
+    out.push(f('provider', 'warn', fallback ? `generation runs on the CPU: ${fallback}` : 'generation runs on the CPU ("provider": "cpu" in the configuration)', fallback ? gpuFix : 'set "provider" to "auto" on a machine with a GPU'));
+  } else {
+    out.push(f('provider', 'ok', `generation runs on ${provider}`));
+  }
+  const drivers = vulkanDrivers();
+  const hardware = drivers.filter((d) => !/lvp|lavapipe|swiftshader/i.test(d));
+  if (!drivers.length) out.push(f('provider', 'warn', 'no Vulkan driver is installed', gpuFix));
+  else if (!hardware.length) out.push(f('provider', 'warn', `only a software Vulkan driver is installed (${drivers.join(', ')})`, gpuFix));
+  return out;
+};
+
+function tcpFree(port: number, host: string): Promise<NodeJS.ErrnoException | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err) => resolve(err));
+    server.listen(port, host, () => server.close(() => resolve(null)));
+  });
+}
+
+function udpFree(port: number, host: string): Promise<NodeJS.ErrnoException | null> {
+  return new Promise((resolve) => {
+    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    socket.once('error', (err) => {
+      socket.close();
+      resolve(err);
+    });
+    socket.bind(port, host, () => socket.close(() => resolve(null)));
+  });
+}
+
+/** The OSC listener, when the configuration has one (`oscPort`, 'off' or 0 for none, and `oscHost`). */
+function oscListener(config: Config): { port: number; host: string } | null {
+  const c = config as unknown as Record<string, unknown>;
+  const port = typeof c.oscPort === 'number' && c.oscPort > 0 ? c.oscPort : null;
+  const host = typeof c.oscHost === 'string' ? c.oscHost : '0.0.0.0';
+  return port ? { port, host } : null;
+}
+
+const checkPorts: Check = async (ctx) => {
+  const config = ctx.config;
+  if (!config) return [];
+  const out: Finding[] = [];
+  if (config.port === 0) out.push(f('ports', 'ok', 'HTTP port 0: the server picks a free one'));
+  else {
+    const err = await tcpFree(config.port, config.host);
+    const ours = ctx.health !== null && ctx.healthUrl !== null && new URL(ctx.healthUrl).port === String(config.port);
+    if (!err) out.push(f('ports', 'ok', `HTTP port ${config.port} is free`));
+    else if (err.code === 'EADDRINUSE' && ours) out.push(f('ports', 'ok', `HTTP port ${config.port} is in use by the running Portraits server`));
+    else if (err.code === 'EADDRINUSE') out.push(f('ports', 'error', `HTTP port ${config.port} is used by another program`, `find it with \`ss -ltnp 'sport = :${config.port}'\`, or set "port" in the configuration`));
+    else out.push(f('ports', 'error', `HTTP port ${config.port} on ${config.host}: ${err.code ?? err.message}`, err.code === 'EACCES' ? 'ports below 1024 need root; use 8080' : 'check "host" and "port" in the configuration'));
+  }
+  const listener = oscListener(config);
+  if (listener) {
+    const osc = listener.port;
+    const err = await udpFree(osc, listener.host);
+    if (!err) out.push(f('ports', 'ok', `OSC port ${osc}/udp is free`));
+    else if (err.code === 'EADDRINUSE' && ctx.health) out.push(f('ports', 'ok', `OSC port ${osc}/udp is in use (the running server holds it)`));
+    else out.push(f('ports', 'error', `OSC port ${osc}/udp: ${err.code ?? err.message}`, `find the program with \`ss -lunp 'sport = :${osc}'\`, or change the OSC port in the configuration`));
+  }
+  return out;
+};
+
+function chromiumPath(env: NodeJS.ProcessEnv): string | null {
+  if (env.PORTRAITS_CHROMIUM) return env.PORTRAITS_CHROMIUM;
+  return CHROMIUM_PATHS.find((p) => existsSync(p)) ?? null;
+}
+
+const checkChromium: Check = async (ctx) => {
+  const path = chromiumPath(ctx.env);
+  const fix = 'install it: `sudo apt-get install chromium` (Debian) or `sudo apt-get install chromium-browser` (Ubuntu); or set PORTRAITS_CHROMIUM to its path';
+  if (!path) return [f('chromium', 'error', `no Chromium at ${CHROMIUM_PATHS.join(' or ')}`, fix)];
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    return [f('chromium', 'error', `${path} is missing or not executable`, fix)];
+  }
+  const version = await new Promise<string | null>((resolve) => {
+    execFile(path, ['--version'], { timeout: 15_000 }, (err, stdout) => resolve(err ? null : stdout.trim()));
+  });
+  return version
+    ? [f('chromium', 'ok', `${version} (${path})`)]
+    : [f('chromium', 'warn', `${path} did not report its version`, 'run it by hand to see why (on Ubuntu, chromium-browser needs the snap to be installed)')];
+};
+
+async function fetchHealth(url: string): Promise<Record<string, unknown> | null> {
+  try {
+    const res = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    if (!res.ok) return null;
+    const body = (await res.json()) as Record<string, unknown>;
+    return typeof body.status === 'string' && 'model' in body ? body : null;
+  } catch {
+    return null;
+  }
+}
+
+const checkDisplay: Check = async (ctx) => {
+  const url = ctx.healthUrl;
+  const h = ctx.health;
+  if (!url) return [f('display', 'warn', 'skipped: no server address (the configuration is invalid)')];
+  if (!h) return [f('display', 'warn', `no Portraits server answers at ${url}/health`, 'start it: `systemctl --user start portraits` (kiosk) or `npm start`; logs: `journalctl --user -u portraits`')];
+  const out: Finding[] = [];
+  const screens = Array.isArray(h.heartbeats) ? (h.heartbeats as { id: string; address: string; stale: boolean; software: boolean; renderer: string | null; fps: number | null }[]) : [];
+  const reasons = Array.isArray(h.reasons) ? (h.reasons as string[]) : [];
+  const displays = typeof h.displays === 'number' ? h.displays : screens.length;
+  if (h.open === false) out.push(f('display', 'ok', 'outside opening hours: the screen is dark and generation idles on purpose'));
+  else if (displays === 0) out.push(f('display', 'warn', `the server at ${url} runs, but no display is connected`, 'check the display: `systemctl --user status portraits-display`, `journalctl --user -u portraits-display`'));
+  for (const s of screens) {
+    if (s.stale) out.push(f('display', 'error', `display ${s.id} (${s.address}) has stopped sending heartbeats`, 'the page is hung or its GPU process died: `systemctl --user restart portraits-display`'));
+    else if (s.software) out.push(f('display', 'warn', `display ${s.id} (${s.address}) draws with a software adapter: ${s.renderer}`, 'install the GPU driver; check chrome://gpu on that screen; the display unit passes --ignore-gpu-blocklist'));
+    else out.push(f('display', 'ok', `display ${s.id} (${s.address}) is alive${s.renderer ? ` on ${s.renderer}` : ''}${s.fps !== null ? `, drawing ${s.fps} fps` : ''}`));
+  }
+  for (const r of reasons.filter((r) => r.startsWith('generating'))) out.push(f('display', 'warn', r, 'check the provider line above; lower "fps" or "frameSize" in the configuration'));
+  if (!out.length) out.push(f('display', 'ok', `server at ${url}: ${String(h.status)}`));
+  return out;
+};
+
+export async function runDoctor(options: DoctorOptions = {}, print: (line: string) => void = () => {}): Promise<Finding[]> {
+  const env = options.env ?? process.env;
+  const ctx: Context = { options, env, config: null, provider: null, health: null, healthUrl: null };
+  const findings: Finding[] = [];
+  const report = (list: Finding[]) => {
+    for (const x of list) {
+      findings.push(x);
+      print(`  ${x.level.padEnd(5)}  ${x.check.padEnd(8)}  ${x.message}${x.fix ? `\n${' '.repeat(19)}fix: ${x.fix}` : ''}`);
+    }
+  };
+  report(await checkNode(ctx));
+  report(await checkConfig(ctx));
+  // Ask a running server first: its port being busy is then no problem.
+  if (ctx.config || options.url) {
+    ctx.healthUrl = (options.url ?? `http://127.0.0.1:${ctx.config!.port}`).replace(/\/+$/, '');
+    ctx.health = await fetchHealth(ctx.healthUrl);
+  }
+  for (const check of [checkModel, checkProvider, checkPorts, checkChromium, checkDisplay]) report(await check(ctx));
+  return findings;
+}
+
+export const doctor: Command = {
+  name: 'doctor',
+  summary: 'check this machine: Node, config, model, GPU provider, ports, Chromium, display; says what to fix',
+  usage: 'portraits doctor [--config FILE] [--url http://HOST:PORT] [--json] [--port N] [--models-dir DIR] [--model ID] [--provider auto|webgpu|cpu] [any server flag]',
+  async run(argv) {
+    // Quiet the server modules' JSON logs: the doctor speaks in its own lines.
+    process.env.LOG_LEVEL ??= 'silent';
+    const { ConfigSchema, kebab } = await import('../../server/config.js');
+    const keys = Object.keys(ConfigSchema.shape);
+    let values: Record<string, string | boolean | undefined>;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: { ...Object.fromEntries(keys.map((k) => [kebab(k), { type: 'string' as const }])), config: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean' } },
+        strict: true,
+      }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const overrides: Record<string, string> = {};
+    for (const k of keys) if (typeof values[kebab(k)] === 'string') overrides[k] = values[kebab(k)] as string;
+    const json = values.json === true;
+    if (!json) process.stdout.write('portraits doctor\n');
+    const findings = await runDoctor(
+      { overrides, ...(typeof values.config === 'string' ? { configFile: values.config } : {}), ...(typeof values.url === 'string' ? { url: values.url } : {}) },
+      json ? undefined : (line) => process.stdout.write(line + '\n'),
+    );
+    const errors = findings.filter((x) => x.level === 'error').length;
+    const warnings = findings.filter((x) => x.level === 'warn').length;
+    if (json) process.stdout.write(JSON.stringify({ ok: errors === 0, errors, warnings, findings }, null, 2) + '\n');
+    else process.stdout.write(`\n${errors ? `${errors} error(s)` : 'no errors'}, ${warnings} warning(s)${errors ? ': fix the errors above, then run `npx portraits doctor` again' : ''}\n`);
+    return errors ? 1 : 0;
+  },
+};

@@ -1,0 +1,38 @@
+/** The big button: asks the server to travel to a fresh random face and reports a refusal. */
+import type { PageSocket } from '../../display/socket.js';
+import type { MessageLine } from './message.js';
+
+/** How long to wait for the server's answer before telling the visitor it did not come. */
+const ACK_TIMEOUT_MS = 5000;
+
+export function newFaceWidget(socket: PageSocket, button: HTMLButtonElement, message: MessageLine): void {
+  let busy = false;
+  let locked = false;
+  const refresh = () => {
+    button.disabled = busy || locked || !socket.connected;
+    button.classList.toggle('busy', busy);
+  };
+  socket.on('connect', refresh);
+  socket.on('disconnect', refresh);
+  socket.on('state', (state) => {
+    locked = state.visitorLock;
+    refresh();
+  });
+
+  button.addEventListener('click', async () => {
+    if (busy) return;
+    busy = true;
+    refresh();
+    try {
+      const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('command', { type: 'newFace' });
+      if (ack.ok) message.info('A new face is on its way');
+      else message.error(`New face refused: ${ack.error}`);
+    } catch {
+      message.error('The server did not answer. Try again in a moment.');
+    } finally {
+      busy = false;
+      refresh();
+    }
+  });
+  refresh();
+}

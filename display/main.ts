@@ -1,0 +1,109 @@
+/**
+ * The display page: a fullscreen portrait that moves smoothly at the screen's refresh
+ * rate, fed by frames from the server. Wiring only; each part lives in its own file:
+ * net.ts (socket, decode), picture.ts (blend), scene.ts (WebGL), loop.ts (draw on demand).
+ */
+import { DEFAULT_STATE, type LiveState } from '../common/state.js';
+import { wallCaption } from './caption.js';
+import { exposeDebugHook } from './debug.js';
+import { sendHeartbeats } from './heartbeat.js';
+import { createDrawLoop } from './loop.js';
+import { connectDisplay } from './net.js';
+import { FramePace } from './pace.js';
+import { Picture } from './picture.js';
+import { Stage } from './scene.js';
+import { frameTexture } from './texture.js';
+import { waitingLight } from './waiting.js';
+
+/** The first picture, and the first after a wait, rises from the dark this slowly. */
+const RISE_MS = 1500;
+/** While the server is away the last picture sinks to black this slowly. */
+const SINK_MS = 8000;
+/** A blackout change from the VJ or a tablet fades in over this long. */
+const BLACKOUT_FADE_MS = 1200;
+/** An unattended screen must recover from a failed start (e.g. a GPU hiccup) by itself. */
+const RETRY_BOOT_MS = 60_000;
+
+function element<T extends HTMLElement>(id: string, type: abstract new () => T): T {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) throw new Error(`display: #${id} is missing from index.html`);
+  return found;
+}
+
+function boot(): void {
+  const waiting = waitingLight(element('waiting', HTMLElement));
+  waiting.show(true);
+  try {
+    start(element('stage', HTMLCanvasElement), waiting);
+  } catch (error) {
+    // Never an error page on a gallery wall: log for whoever opens the console, keep breathing, retry.
+    console.error('display: could not start, retrying in a minute', error);
+    setTimeout(() => location.reload(), RETRY_BOOT_MS);
+  }
+}
+
+function start(canvas: HTMLCanvasElement, waiting: ReturnType<typeof waitingLight>): void {
+  const stage = new Stage(canvas);
+  const picture = new Picture(stage);
+  const pace = new FramePace();
+  const caption = wallCaption(element('caption', HTMLElement));
+  const loop = createDrawLoop((now) => {
+    const moving = picture.advance(now);
+    stage.render();
+    return moving;
+  });
+  const debug = exposeDebugHook({ draws: () => loop.draws, textures: () => stage.renderer.info.memory.textures });
+
+  let connected = false;
+  // True once a frame has arrived on the current connection; until then the screen is "waiting".
+  let live = false;
+  let look: LiveState['display'] = DEFAULT_STATE.display;
+
+  /** Brightness follows the situation: dark while waiting, otherwise as bright as the blackout allows. */
+  const relight = (durationMs: number) => {
+    picture.fadeTo(connected && live ? 1 - look.blackout : 0, durationMs, performance.now());
+    caption.show(live && look.caption);
+    loop.request();
+  };
+  relight(0);
+
+  const socket = connectDisplay({
+    frame(meta, bitmap) {
+      const now = performance.now();
+      const measured = pace.arrive(now);
+      const interval = look.crossfade > 0 ? look.crossfade * 1000 : measured;
+      const rising = !live;
+      live = true;
+      picture.show(frameTexture(bitmap), bitmap.width, bitmap.height, rising ? Math.max(interval, RISE_MS) : interval, now);
+      caption.update(meta);
+      if (rising) {
+        waiting.show(false);
+        relight(RISE_MS);
+      }
+      debug.frame(meta);
+      loop.request();
+    },
+    connection(isConnected) {
+      connected = isConnected;
+      debug.connection(isConnected);
+      if (isConnected) return;
+      live = false;
+      waiting.show(true);
+      relight(SINK_MS);
+    },
+    look(next) {
+      look = next;
+      relight(BLACKOUT_FADE_MS);
+    },
+  });
+  sendHeartbeats(socket, stage.renderer.getContext(), () => loop.draws);
+
+  window.addEventListener('resize', () => {
+    stage.resize();
+    loop.request();
+  });
+  // three.js restores its resources after a lost context; the screen just needs redrawing.
+  canvas.addEventListener('webglcontextrestored', () => loop.request());
+}
+
+boot();

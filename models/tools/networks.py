@@ -1,6 +1,8 @@
-"""Progressive generator and critic (Karras et al. 2018, "Progressive Growing of GANs"),
-sized for a 2-core CPU: nearest-neighbour upsampling + 3x3 convolutions (4-5x faster
-to train here than transposed convolutions), pixel norm in G, minibatch stddev in D.
+"""Progressive generator and critic (Karras et al. 2018, "Progressive Growing of GANs")
+built from DCGAN-style layers (Radford et al. 2016: batch norm, ReLU in G, LeakyReLU in D),
+sized for a 2-core CPU: nearest-neighbour upsampling + one 3x3 convolution per
+resolution (4-5x faster to train here than transposed convolutions), minibatch stddev in D.
+A first version with PGGAN's pixel norm and no batch norm collapsed to one face here.
 
 Resolutions double from 4x4 to `max_res`; `forward(x, res, alpha)` runs the network as
 it exists at `res`, fading the newest block in with `alpha` in [0, 1].
@@ -11,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-CHANNELS = {4: 256, 8: 128, 16: 64, 32: 32, 64: 16, 128: 8}
+CHANNELS = {4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16}
 
 
 def lrelu(x):
@@ -26,14 +28,12 @@ class PixelNorm(nn.Module):
 class GBlock(nn.Module):
     def __init__(self, cin, cout):
         super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
-        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
-        self.norm = PixelNorm()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
 
     def forward(self, x):
         x = F.interpolate(x, scale_factor=2, mode="nearest")
-        x = self.norm(lrelu(self.conv1(x)))
-        return self.norm(lrelu(self.conv2(x)))
+        return F.relu(self.bn(self.conv(x)))
 
 
 class Generator(nn.Module):
@@ -42,8 +42,8 @@ class Generator(nn.Module):
         self.latent, self.max_res = latent, max_res
         c4 = CHANNELS[4]
         self.norm = PixelNorm()
-        self.fc = nn.Linear(latent, c4 * 16)
-        self.conv4 = nn.Conv2d(c4, c4, 3, padding=1)
+        self.fc = nn.Linear(latent, c4 * 16, bias=False)
+        self.bn4 = nn.BatchNorm2d(c4)
         self.blocks = nn.ModuleDict()
         self.to_rgb = nn.ModuleDict({"4": nn.Conv2d(c4, 3, 1)})
         res = 8
@@ -54,9 +54,8 @@ class Generator(nn.Module):
 
     def forward(self, z, res=None, alpha=1.0):
         res = res or self.max_res
-        x = self.norm(z)
-        x = self.norm(lrelu(self.fc(x))).view(z.shape[0], CHANNELS[4], 4, 4)
-        x = self.norm(lrelu(self.conv4(x)))
+        x = self.fc(self.norm(z)).view(z.shape[0], CHANNELS[4], 4, 4)
+        x = F.relu(self.bn4(x))
         if res == 4:
             return self.to_rgb["4"](x)
         r = 8
@@ -73,13 +72,11 @@ class Generator(nn.Module):
 class DBlock(nn.Module):
     def __init__(self, cin, cout):
         super().__init__()
-        self.conv1 = nn.Conv2d(cin, cin, 3, padding=1)
-        self.conv2 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
 
     def forward(self, x):
-        x = lrelu(self.conv1(x))
-        x = lrelu(self.conv2(x))
-        return F.avg_pool2d(x, 2)
+        return F.avg_pool2d(lrelu(self.bn(self.conv(x))), 2)
 
 
 class Critic(nn.Module):

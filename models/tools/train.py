@@ -30,11 +30,11 @@ MIN_IMAGES = 16
 def diff_augment(x: torch.Tensor) -> torch.Tensor:
     """DiffAugment (Zhao et al. 2020): differentiable colour + translation, same for reals and fakes."""
     n = x.shape[0]
-    x = x + (torch.rand(n, 1, 1, 1) - 0.5)  # brightness
+    # Colour at a quarter of DiffAugment's published strength: at full strength the
+    # critic here could not tell blobs from faces and the generator collapsed.
+    x = x + (torch.rand(n, 1, 1, 1) - 0.5) * 0.25  # brightness
     mean = x.mean(dim=1, keepdim=True)
-    x = (x - mean) * (torch.rand(n, 1, 1, 1) * 2) + mean  # saturation
-    mean = x.mean(dim=[1, 2, 3], keepdim=True)
-    x = (x - mean) * (torch.rand(n, 1, 1, 1) + 0.5) + mean  # contrast
+    x = (x - mean) * (1 + (torch.rand(n, 1, 1, 1) - 0.5) * 0.5) + mean  # saturation
     h, w = x.shape[2:]
     sh, sw = max(1, h // 8), max(1, w // 8)
     ty = torch.randint(-sh, sh + 1, (n, 1, 1))
@@ -52,8 +52,9 @@ def build_phases(max_res: int, total: float):
     res = resolutions(max_res)
     weights = [(res[0], False, 1.0)]
     for i, r in enumerate(res[1:], start=1):
-        w = 1.0 + i  # higher resolutions are slower and need more images
-        weights += [(r, True, w), (r, False, w * (2.5 if r == max_res else 1.0))]
+        # each doubling costs about 4x per image; the last resolution gets the most time
+        fade, stable = (2.0, 6.0) if r == max_res else (float(i), float(i) + (1.0 if i > 1 else 0.0))
+        weights += [(r, True, fade), (r, False, stable)]
     s = sum(w for _, _, w in weights)
     return [(r, f, total * w / s) for r, f, w in weights]
 
@@ -87,7 +88,7 @@ def main(argv=None):
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=0.0002)
-    ap.add_argument("--r1", type=float, default=0.01, help="R1 gamma (lazy, every 16 steps)")
+    ap.add_argument("--r1", type=float, default=0.001, help="R1 gamma (lazy, every 16 steps); >= 0.05 froze the critic here")
     ap.add_argument("--ema-kimg", type=float, default=10, help="half-life of the generator EMA")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
@@ -130,7 +131,7 @@ def main(argv=None):
                      "phases": [{"res": r, "fade": f, ("seconds" if by_time else "images"): round(l)}
                                 for r, f, l in phases],
                      "loss": "non-saturating logistic + lazy R1", "augment": "DiffAugment colour,translation",
-                     "optimizer": "Adam betas (0.5, 0.99)"})
+                     "optimizer": "Adam betas (0.5, 0.99)", "architecture": "progressive DCGAN-style (batch norm), minibatch stddev"})
     with open(os.path.join(args.out, "settings.json"), "w") as f:
         json.dump(settings, f, indent=2)
     print(f"training: {n} images at {args.resolution}px, G {count_params(G):,} / D {count_params(D):,} params, "
@@ -210,6 +211,8 @@ def main(argv=None):
         with torch.no_grad():
             for pe, p in zip(G_ema.parameters(), G.parameters()):
                 pe.lerp_(p, 1 - beta)
+            for be, bb in zip(G_ema.buffers(), G.buffers()):  # batch-norm statistics
+                be.copy_(bb)
 
         state["step"] += 1
         state["images"] += b

@@ -13,6 +13,8 @@ export interface FrameMeta {
   width: number;
   height: number;
   format: 'jpeg';
+  /** Set when a dream pass painted this frame. */
+  dream?: { mode: string; style: string };
   /** Milliseconds per stage for this frame. */
   timings: Record<string, number>;
 }

@@ -71,6 +71,7 @@ export class DreamStage implements Stage {
       this.previous = out;
     }
     job.image = out;
+    job.meta.dream = { mode: settings.mode, style: settings.style || this.library.names()[0]! };
     job.meta.width = size;
     job.meta.height = size;
   }

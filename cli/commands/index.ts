@@ -2,6 +2,10 @@
 import type { Command } from '../command.js';
 import { convert } from './convert.js';
 import { doctor } from './doctor.js';
+import { dream } from './dream.js';
+import { models } from './models.js';
 import { dataset, train } from './python-tools.js';
+import { evaluateModel, exportModel } from './model-files.js';
+import { oscTable } from './osc-table.js';
 
-export const COMMANDS: readonly Command[] = [dataset, train, convert, doctor];
+export const COMMANDS: readonly Command[] = [dataset, train, exportModel, evaluateModel, convert, dream, models, doctor, oscTable];

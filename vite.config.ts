@@ -13,6 +13,8 @@ export default defineConfig({
     outDir: resolve(import.meta.dirname, 'dist/pages'),
     emptyOutDir: true,
     target: 'es2022',
+    // three.js alone is ~500 kB; the display is one page on a local network, not a web app.
+    chunkSizeWarningLimit: 900,
     rollupOptions: {
       input: {
         display: resolve(import.meta.dirname, 'display/index.html'),

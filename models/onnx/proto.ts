@@ -11,6 +11,7 @@ export type ModelProto = onnxProto.onnx.ModelProto;
 export type GraphProto = onnxProto.onnx.IGraphProto;
 export type NodeProto = onnxProto.onnx.INodeProto;
 export type TensorProto = onnxProto.onnx.ITensorProto;
+export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 
 export const DataType = onnx.TensorProto.DataType;
 
@@ -55,6 +56,20 @@ export function tensorFloats(t: TensorProto): Float32Array {
     return new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
   }
   return Float32Array.from(t.floatData ?? []);
+}
+
+/** Integer values of an INT64 / INT32 tensor (shapes, pads, axes), whether raw bytes or typed fields. */
+export function tensorInts(t: TensorProto): number[] {
+  const raw = t.rawData && t.rawData.length > 0 ? new Uint8Array(t.rawData) : null;
+  if (t.dataType === DataType.INT64) {
+    if (raw) return Array.from(new BigInt64Array(raw.buffer, raw.byteOffset, raw.byteLength / 8), Number);
+    return (t.int64Data ?? []).map(Number);
+  }
+  if (t.dataType === DataType.INT32) {
+    if (raw) return Array.from(new Int32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4));
+    return (t.int32Data ?? []).map(Number);
+  }
+  throw new Error(`tensor ${t.name}: expected INT64 or INT32, got data type ${t.dataType}`);
 }
 
 export function tensorDims(t: TensorProto): number[] {

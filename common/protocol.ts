@@ -23,6 +23,27 @@ export type Command = z.infer<typeof CommandSchema>;
 export type Ack = { ok: true; version: number } | { ok: false; error: string };
 
 /**
+ * Preset names double as file names, so they are plain: letters, digits, _ - and inner
+ * spaces, at most 64 characters (no dots, slashes or leading/trailing spaces).
+ */
+export const PresetNameSchema = z
+  .string()
+  .max(64)
+  .regex(/^[\w-](?:[\w -]*[\w-])?$/, 'preset names are 1-64 letters, digits, _ - or inner spaces');
+
+/** Save the current look under a name, load one, delete one, or list them all. */
+export const PresetCommandSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('save'), name: PresetNameSchema }),
+  z.object({ op: z.literal('load'), name: PresetNameSchema }),
+  z.object({ op: z.literal('delete'), name: PresetNameSchema }),
+  z.object({ op: z.literal('list') }),
+]);
+export type PresetCommand = z.infer<typeof PresetCommandSchema>;
+
+/** The preset names after the command; `version` is the state version a load produced. */
+export type PresetAck = { ok: true; names: string[]; version?: number } | { ok: false; error: string };
+
+/**
  * A display's sign of life, every few seconds: how often it draws, how many frames it has
  * received since the page loaded, and the GPU adapter WebGL reports (a software adapter
  * such as SwiftShader or llvmpipe means the screen is drawn by the CPU).
@@ -49,12 +70,16 @@ export interface ServerToClientEvents {
   /** The whole live state after every change, with its version number. */
   state: (state: LiveState, version: number) => void;
   status: (status: Status) => void;
+  /** The preset names, on connect and whenever one is saved or deleted. */
+  presets: (names: string[]) => void;
 }
 
 export interface ClientToServerEvents {
   /** Change part of the live state; see `PatchSchema`. */
   patch: (patch: unknown, ack?: (result: Ack) => void) => void;
   command: (command: unknown, ack?: (result: Ack) => void) => void;
+  /** Save, load, delete or list presets; see `PresetCommandSchema`. */
+  preset: (command: unknown, ack?: (result: PresetAck) => void) => void;
   /** Displays only; see `HeartbeatSchema`. */
   heartbeat: (beat: Heartbeat) => void;
 }

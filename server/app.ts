@@ -1,6 +1,6 @@
 /**
  * Starts the installation's server: configuration, model, live state, frame loop,
- * HTTP (pages, health, REST) and socket.io, and a close() that releases all of it.
+ * HTTP (pages, health, REST, OSCQuery), socket.io and OSC, and a close() that releases all of it.
  */
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -12,8 +12,12 @@ import { ROOMS, SOCKET_PATH, type Status } from '../common/protocol.js';
 import { resolveConfig, type ResolvedConfig, type UserConfig } from './config.js';
 import { DisplayHub } from './displays.js';
 import { DisplayHeartbeats, assessHealth } from './health.js';
-import { httpInputs } from './inputs/http.js';
+import { httpInputs, presetRoutes } from './inputs/http.js';
 import { attachSocketInputs, type PortraitServer } from './inputs/socket.js';
+import { OscInput } from './inputs/osc.js';
+import { buildAddressSpace } from './osc/address-space.js';
+import { oscQueryRouter } from './osc/oscquery.js';
+import { PresetStore } from './presets.js';
 import { logger } from './log.js';
 import { dreamStyles, openGenerator } from './models/registry.js';
 import { ImageOps } from './dream/image-ops.js';
@@ -34,6 +38,9 @@ export interface RunningServer {
   config: ResolvedConfig;
   store: Store;
   loop: FrameLoop;
+  /** The OSC input (its bound `port`), or null when oscPort is 'off'. */
+  osc: OscInput | null;
+  presets: PresetStore;
   close(): Promise<void>;
 }
 
@@ -44,7 +51,10 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const ops = await ImageOps.create();
   const store = new Store({ validate: (state) => dreamProblem(state, library) });
   const displays = new DisplayHub();
-  const stages = buildChain({ config, store, displays, generator, dream: { library, ops } });
+  const presets = await PresetStore.open(config.presetsDir);
+  const oscSpace = buildAddressSpace();
+  let osc: OscInput | null = null;
+  const stages = buildChain({ config, store, displays, generator, dream: { library, ops }, onLoopWrap: (passes) => osc?.loopWrapped(passes) });
   await initChain(stages);
   const startedAt = Date.now();
 
@@ -94,8 +104,13 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   };
 
   app.use(httpInputs(store, { status, health }));
+  app.use(presetRoutes(presets, store));
+  app.use(oscQueryRouter(oscSpace, () => store.state, () => ({ oscPort: osc?.port ?? null, oscHost: config.oscHost })));
   servePages(app, config.pagesDir);
-  attachSocketInputs(io, store, displays);
+  attachSocketInputs(io, store, displays, presets);
+  if (config.oscPort !== 'off') {
+    osc = await OscInput.start(store, presets, { port: config.oscPort, host: config.oscHost, allow: config.oscAllow, feedback: config.oscFeedback }, oscSpace);
+  }
   heartbeats.attach(io);
 
   await new Promise<void>((resolve, reject) => {
@@ -134,6 +149,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
       await loop.stop();
       const results = await Promise.allSettled([
         new Promise<void>((resolve) => io.close(() => resolve())),
+        osc?.close(),
         disposeChain(stages).then(() => Promise.allSettled([library.dispose(), ops.dispose()])),
       ]);
       httpServer.closeAllConnections?.();
@@ -141,7 +157,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     })();
     return closing;
   };
-  return { url, port, config, store, loop, close };
+  return { url, port, config, store, loop, osc, presets, close };
 }
 
 /** Dream settings the schema cannot check: the style must exist, and dreaming needs a network. */

@@ -1,7 +1,8 @@
-/** REST: health for the watchdog and technicians, and the live state for scripts. */
+/** REST: health for the watchdog and technicians, the live state and presets for scripts. */
 import express, { type Request, type Response, type NextFunction, type Router } from 'express';
 import type { Status } from '../../common/protocol.js';
 import type { DisplayReport, HealthVerdict } from '../health.js';
+import { runPresetCommand, type PresetStore } from '../presets.js';
 import type { Store } from '../store.js';
 
 export interface HealthSource {
@@ -40,5 +41,27 @@ export function httpInputs(store: Store, health: HealthSource): Router {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
     res.status(status).json({ ok: false, error: status === 500 ? 'internal error' : err.message });
   });
+  return router;
+}
+
+/**
+ * Presets by name: GET /api/presets (names), GET /api/presets/:name (the saved look),
+ * PUT /api/presets/:name (save the current look), DELETE, and POST .../load.
+ */
+export function presetRoutes(presets: PresetStore, store: Store): Router {
+  const router = express.Router();
+  const run = async (res: Response, command: object) => {
+    const { ack, status } = await runPresetCommand(presets, store, command, 'http');
+    res.status(status).json(ack);
+  };
+  router.get('/api/presets', (_req, res) => run(res, { op: 'list' }));
+  router.get('/api/presets/:name', (req, res) => {
+    const preset = presets.get(req.params.name);
+    if (!preset) return void res.status(404).json({ ok: false, error: `no preset named '${req.params.name}'` });
+    res.json(preset);
+  });
+  router.put('/api/presets/:name', (req, res) => run(res, { op: 'save', name: req.params.name }));
+  router.delete('/api/presets/:name', (req, res) => run(res, { op: 'delete', name: req.params.name }));
+  router.post('/api/presets/:name/load', (req, res) => run(res, { op: 'load', name: req.params.name }));
   return router;
 }

@@ -23,12 +23,14 @@ export interface ChainDeps {
   /** Dream styles and image resampling; without styles the dream pass is left out. */
   dream: { library: DreamLibrary; ops: ImageOps };
   clock?: () => number;
+  /** The keyframe loop started a new pass (see LatentStageOptions.onLoopWrap). */
+  onLoopWrap?: (passes: number) => void;
 }
 
 export function buildChain(deps: ChainDeps): Stage[] {
   const { config, store, displays, generator } = deps;
   const stages: (Stage | null)[] = [
-    new LatentStage(store, { dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}) }),
+    new LatentStage(store, { dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.onLoopWrap ? { onLoopWrap: deps.onLoopWrap } : {}) }),
     new GenerateStage(generator.session, generator.spec),
     deps.dream.library.styles.length ? new DreamStage(store, deps.dream.ops, deps.dream.library, { size: config.dreamSize }) : null,
     new EncodeStage({ size: config.frameSize, quality: config.jpegQuality }),

@@ -12,6 +12,8 @@ export interface LatentStageOptions {
   dim: number;
   /** Milliseconds; injectable so tests can drive time. */
   clock?: () => number;
+  /** Called when the keyframe loop starts a new pass, with the passes completed since the loop started (OSC feedback). */
+  onLoopWrap?: (passes: number) => void;
 }
 
 export class LatentStage implements Stage {
@@ -21,6 +23,7 @@ export class LatentStage implements Stage {
   private walkPhase = 0;
   private walkSeed: number | null = null;
   private loopStart = 0;
+  private loopPasses = 0;
   private lastMode = '';
   private readonly clock: () => number;
 
@@ -51,6 +54,7 @@ export class LatentStage implements Stage {
     if (state.mode !== this.lastMode) {
       this.lastMode = state.mode;
       this.loopStart = now;
+      this.loopPasses = 0;
     }
     switch (state.mode) {
       case 'walk': {
@@ -63,6 +67,9 @@ export class LatentStage implements Stage {
       }
       case 'loop': {
         const r = loopAt(state.loop.seeds, state.loop.period, (now - this.loopStart) / 1000, dim);
+        // A longer period makes the count drop; only a count that grows is a new pass.
+        if (r.wrapped > this.loopPasses) this.opts.onLoopWrap?.(r.wrapped);
+        this.loopPasses = r.wrapped;
         return { latent: r.latent, position: r.position };
       }
       case 'plane':

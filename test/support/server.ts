@@ -11,7 +11,7 @@ import type { FrameMeta } from '../../common/frame.js';
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export function startTestServer(overrides: UserConfig = {}): Promise<RunningServer> {
-  return startServer({ port: 0, host: '127.0.0.1', ...overrides });
+  return startServer({ port: 0, host: '127.0.0.1', oscPort: 0, oscHost: '127.0.0.1', ...overrides });
 }
 
 export function connect(server: { url: string }, role: Role | string, opts: { ack?: boolean } = {}): Promise<TestSocket> {
@@ -50,6 +50,6 @@ export function nextFrames(socket: TestSocket, n: number, timeoutMs = 20_000): P
   });
 }
 
-export function emitAck<E extends 'patch' | 'command'>(socket: TestSocket, event: E, payload: unknown) {
-  return new Promise<import('../../common/protocol.js').Ack>((resolve) => socket.emit(event, payload, resolve));
+export function emitAck(socket: TestSocket, event: 'patch' | 'command', payload: unknown) {
+  return new Promise<import('../../common/protocol.js').Ack>((resolve) => (event === 'patch' ? socket.emit('patch', payload, resolve) : socket.emit('command', payload, resolve)));
 }

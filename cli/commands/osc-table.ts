@@ -1,0 +1,43 @@
+/**
+ * `portraits osc-table`: prints the OSC address tables derived from the state schema, or
+ * with --write rewrites them in docs/osc.md (test/unit/osc-docs.test.ts keeps it honest).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.js';
+import { UsageError } from '../command.js';
+
+export const OSC_DOC = fileURLToPath(new URL('../../docs/osc.md', import.meta.url));
+
+export const oscTable: Command = {
+  name: 'osc-table',
+  summary: 'print the OSC address table derived from the state schema (--write updates docs/osc.md)',
+  usage: 'portraits osc-table [--write]',
+  async run(argv) {
+    let write: boolean | undefined;
+    try {
+      ({ values: { write } } = parseArgs({ args: argv, options: { write: { type: 'boolean' } }, strict: true }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    // Imported lazily so `portraits help` does not load zod schemas and osc-js.
+    const { buildAddressSpace } = await import('../../server/osc/address-space.js');
+    const { addressTables, updateDoc } = await import('../../server/osc/docs.js');
+    const space = buildAddressSpace();
+    for (const problem of space.unmapped) process.stderr.write(`warning: ${problem}\n`);
+    if (!write) {
+      process.stdout.write(addressTables(space) + '\n');
+      return 0;
+    }
+    const before = await readFile(OSC_DOC, 'utf8');
+    const after = updateDoc(before, space);
+    if (after === before) {
+      process.stdout.write(`${OSC_DOC} is up to date\n`);
+      return 0;
+    }
+    await writeFile(OSC_DOC, after);
+    process.stdout.write(`updated ${OSC_DOC}\n`);
+    return 0;
+  },
+};

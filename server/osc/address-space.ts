@@ -1,0 +1,325 @@
+/**
+ * The OSC address space, derived from the live-state schema (common/state.ts) and the
+ * command schema (common/protocol.ts): every state leaf becomes /portraits/<path>, so a
+ * key added to the schema gets an address, a row in docs/osc.md and an OSCQuery node
+ * without anyone listing it here. Ranges are only described here; the store validates.
+ */
+import { z } from 'zod';
+import { CommandSchema } from '../../common/protocol.js';
+import { StateSchema, type LiveState, type StatePatch } from '../../common/state.js';
+
+export const OSC_ROOT = '/portraits';
+
+/** The OSC type tags this server sends. */
+export type OutTag = 'i' | 'f' | 's' | 'T' | 'F';
+export interface TypedArg {
+  type: OutTag;
+  value: number | string | boolean;
+}
+
+export type ScalarKind = 'float' | 'int' | 'string' | 'bool';
+export interface Scalar {
+  kind: ScalarKind;
+  min?: number;
+  max?: number;
+  /** The allowed strings of an enum. */
+  values?: readonly string[];
+}
+
+/**
+ * One address that reads and writes state. `leaf`: one key, one argument. `list`: one
+ * key holding an array, one argument per element. `pair`: several sibling keys written
+ * together, one argument each (an XY pad's /plane/xy).
+ */
+export interface OscParam {
+  address: string;
+  shape: 'leaf' | 'list' | 'pair';
+  /** The state path each argument writes; a list writes all its arguments to paths[0]. */
+  paths: readonly (readonly string[])[];
+  /** The type of each argument (a list: of every element). */
+  args: readonly Scalar[];
+  /** Element count bounds of a list. */
+  count?: { min: number; max: number };
+  description: string;
+}
+
+/** An address that triggers a command taking no arguments, e.g. /portraits/newFace. */
+export interface OscCommand {
+  address: string;
+  command: { type: string };
+  description: string;
+}
+
+/** Addresses that are part of the OSC service rather than of the state (presets, feedback, replies). */
+export interface OscService {
+  address: string;
+  /** Argument type tags it accepts ('' none) or, for outgoing messages, sends. */
+  types: string;
+  direction: 'in' | 'out';
+  description: string;
+}
+
+export interface AddressSpace {
+  params: readonly OscParam[];
+  commands: readonly OscCommand[];
+  services: readonly OscService[];
+  /** State paths the derivation could not map, with why; empty for a supported schema. */
+  unmapped: readonly string[];
+  param(address: string): OscParam | undefined;
+  command(address: string): OscCommand | undefined;
+}
+
+export const SERVICE = {
+  presetSave: `${OSC_ROOT}/preset/save`,
+  presetLoad: `${OSC_ROOT}/preset/load`,
+  presetDelete: `${OSC_ROOT}/preset/delete`,
+  presetList: `${OSC_ROOT}/preset/list`,
+  register: `${OSC_ROOT}/feedback/register`,
+  unregister: `${OSC_ROOT}/feedback/unregister`,
+  error: `${OSC_ROOT}/error`,
+  loopWrapped: `${OSC_ROOT}/loop/wrapped`,
+} as const;
+
+const SERVICES: readonly OscService[] = [
+  { address: SERVICE.presetSave, types: 's', direction: 'in', description: 'save the current look (everything but visitorLock) under a name' },
+  { address: SERVICE.presetLoad, types: 's', direction: 'in', description: 'load a preset by name (atomic, like a bundle)' },
+  { address: SERVICE.presetDelete, types: 's', direction: 'in', description: 'delete a preset by name' },
+  { address: SERVICE.presetList, types: '', direction: 'in', description: `ask for the preset names; the reply is ${SERVICE.presetList} s... (also sent to feedback clients when presets change)` },
+  { address: SERVICE.register, types: 'i', direction: 'in', description: 'send state changes to this host at port i (no argument: the sending port); replies with the whole state' },
+  { address: SERVICE.unregister, types: 'i', direction: 'in', description: 'stop sending state changes to this host at port i (no argument: the sending port)' },
+  { address: SERVICE.error, types: 's', direction: 'out', description: 'sent to the sender of a refused message: the address and the reason' },
+  { address: SERVICE.loopWrapped, types: 'i', direction: 'out', description: 'sent to feedback clients each time the keyframe loop starts over; i counts the passes since the loop started' },
+];
+
+/** A JSON-schema node, as much of it as this derivation reads. */
+interface JsonNode {
+  type?: string;
+  description?: string;
+  properties?: Record<string, JsonNode>;
+  items?: JsonNode;
+  enum?: unknown[];
+  const?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minItems?: number;
+  maxItems?: number;
+}
+
+/** Lists longer than this are refused anyway by the UDP packet size; it bounds the description. */
+const MAX_LIST = 1024;
+
+function scalarOf(node: JsonNode): Scalar | null {
+  const min = node.minimum ?? node.exclusiveMinimum;
+  const max = node.maximum ?? node.exclusiveMaximum;
+  const bounds = { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+  switch (node.type) {
+    case 'number':
+      return { kind: 'float', ...bounds };
+    case 'integer':
+      return { kind: 'int', ...bounds };
+    case 'boolean':
+      return { kind: 'bool' };
+    case 'string': {
+      const values = node.enum ?? (node.const !== undefined ? [node.const] : undefined);
+      return values ? { kind: 'string', values: values.map(String) } : { kind: 'string' };
+    }
+    default:
+      return null;
+  }
+}
+
+/** The schema's own description (zod .describe()/.meta()) when it has one, else what the type says. */
+function describe(path: readonly string[], node: JsonNode, scalar: Scalar, extra = ''): string {
+  if (node.description) return node.description;
+  const bounds = scalar.min !== undefined && scalar.max !== undefined ? ` ${scalar.min} to ${scalar.max}` : '';
+  const what = scalar.values
+    ? `one of ${scalar.values.map((v) => (v === '' ? '""' : v)).join(', ')}`
+    : { float: `a number${bounds}`, int: `an integer${bounds}`, string: 'text', bool: 'true or false (T/F, or 1/0)' }[scalar.kind];
+  return `${path.join('.')}: ${extra}${what}`;
+}
+
+/** Derives the address space; the schemas are parameters so tests can show that new keys appear by themselves. */
+export function buildAddressSpace(stateSchema: z.ZodObject = StateSchema, commandSchema: z.ZodType = CommandSchema): AddressSpace {
+  const params: OscParam[] = [];
+  const unmapped: string[] = [];
+  const root = z.toJSONSchema(stateSchema, { unrepresentable: 'any' }) as JsonNode;
+
+  const visit = (node: JsonNode, path: string[]) => {
+    const address = `${OSC_ROOT}/${path.join('/')}`;
+    if (node.type === 'object' && node.properties) {
+      const props = node.properties;
+      for (const [key, child] of Object.entries(props)) visit(child, [...path, key]);
+      // XY pads send both coordinates in one message; give every x/y pair an address for that.
+      const x = props.x ? scalarOf(props.x) : null;
+      const y = props.y ? scalarOf(props.y) : null;
+      if (x && y && !props.xy && (x.kind === 'float' || x.kind === 'int') && (y.kind === 'float' || y.kind === 'int')) {
+        params.push({ address: `${address}/xy`, shape: 'pair', paths: [[...path, 'x'], [...path, 'y']], args: [x, y], description: `${path.join('.')}.x and .y together (an XY pad)` });
+      }
+      return;
+    }
+    const scalar = scalarOf(node);
+    if (scalar) {
+      params.push({ address, shape: 'leaf', paths: [path], args: [scalar], description: describe(path, node, scalar) });
+      return;
+    }
+    if (node.type === 'array' && node.items) {
+      const element = scalarOf(node.items);
+      if (element) {
+        const count = { min: node.minItems ?? 0, max: Math.min(node.maxItems ?? MAX_LIST, MAX_LIST) };
+        params.push({ address, shape: 'list', paths: [path], args: [element], count, description: describe(path, node, element, `${count.min}-${count.max} arguments, each `) });
+        return;
+      }
+    }
+    unmapped.push(`${path.join('.')}: JSON type ${JSON.stringify(node.type ?? node)} has no OSC mapping yet (extend server/osc/address-space.ts)`);
+  };
+  for (const [key, child] of Object.entries(root.properties ?? {})) visit(child, [key]);
+
+  const commands: OscCommand[] = [];
+  const options = commandSchema instanceof z.ZodDiscriminatedUnion ? (commandSchema.options as z.ZodObject[]) : [];
+  for (const option of options) {
+    const typeField = option.shape.type;
+    const type = typeField instanceof z.ZodLiteral ? String(typeField.value) : null;
+    const others = Object.keys(option.shape).filter((k) => k !== 'type');
+    if (!type || others.length > 0) {
+      unmapped.push(`command ${type ?? '?'}: commands with arguments (${others.join(', ')}) have no OSC mapping yet`);
+      continue;
+    }
+    commands.push({ address: `${OSC_ROOT}/${type}`, command: { type }, description: option.description ?? `the ${type} command (a button: 0 or F, sent on release, is ignored)` });
+  }
+
+  const byAddress = new Map(params.map((p) => [p.address, p]));
+  const byCommand = new Map(commands.map((c) => [c.address, c]));
+  const taken = new Set(SERVICES.map((s) => s.address));
+  for (const address of [...byAddress.keys(), ...byCommand.keys()]) {
+    if (taken.has(address)) unmapped.push(`${address} collides with a service address`);
+  }
+  return {
+    params,
+    commands,
+    services: SERVICES,
+    unmapped,
+    param: (address) => byAddress.get(address),
+    command: (address) => byCommand.get(address),
+  };
+}
+
+// ---- values in and out -----------------------------------------------------------
+
+/** A decoded OSC argument: osc-js gives numbers, bigints (h, t), strings, booleans (T/F), null (N), bytes (b). */
+export type InArg = number | bigint | string | boolean | null | Uint8Array | undefined;
+
+function tagName(kind: ScalarKind): string {
+  return { float: 'f', int: 'i', string: 's', bool: 'T/F' }[kind];
+}
+
+/**
+ * The shortest decimal that is the same float32: a fader's `f 0.7` arrives as
+ * 0.699999988..., and the state (and presets, and the tablet) should say 0.7.
+ */
+export function shortestFloat32(value: number): number {
+  for (let digits = 1; digits <= 9; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return value;
+}
+
+/** One argument as the scalar wants it, or why not. Numbers of any OSC type are accepted where they make sense. */
+export function coerceArg(scalar: Scalar, value: InArg, tag: string | undefined): { ok: true; value: number | string | boolean } | { ok: false; error: string } {
+  const asNumber = typeof value === 'bigint' ? Number(value) : value;
+  const bad = (why = `expects ${tagName(scalar.kind)}, got ${tag ?? 'nothing'}`) => ({ ok: false as const, error: why });
+  switch (scalar.kind) {
+    case 'float':
+      if (typeof asNumber !== 'number' || !Number.isFinite(asNumber)) return bad();
+      return { ok: true, value: tag === 'f' ? shortestFloat32(asNumber) : asNumber };
+    case 'int':
+      if (typeof asNumber !== 'number' || !Number.isFinite(asNumber)) return bad();
+      return Number.isInteger(asNumber) ? { ok: true, value: asNumber } : bad(`expects an integer, got ${asNumber}`);
+    case 'string':
+      return typeof value === 'string' ? { ok: true, value } : bad();
+    case 'bool':
+      if (typeof value === 'boolean') return { ok: true, value };
+      // Toggle buttons send 1 and 0 as numbers.
+      if (asNumber === 0 || asNumber === 1) return { ok: true, value: asNumber === 1 };
+      return typeof asNumber === 'number' ? bad(`expects T, F, 1 or 0, got ${asNumber}`) : bad();
+  }
+}
+
+function getPath(state: unknown, path: readonly string[]): unknown {
+  let v: unknown = state;
+  for (const key of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+  return v;
+}
+
+/**
+ * Writes `value` at `path` into a patch. The store merges patches one level deep, so a key
+ * nested deeper carries its current siblings along from `state`.
+ */
+function setPath(patch: Record<string, unknown>, path: readonly string[], value: unknown, state: unknown): void {
+  let target = patch;
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = path[i]!;
+    if (!target[key] || typeof target[key] !== 'object') {
+      const current = i >= 1 ? getPath(state, path.slice(0, i + 1)) : undefined;
+      target[key] = current && typeof current === 'object' ? structuredClone(current) : {};
+    }
+    target = target[key] as Record<string, unknown>;
+  }
+  target[path[path.length - 1]!] = value;
+}
+
+/** Turns a message's arguments into a state patch for `param`, or says what is wrong with them. */
+export function argsToPatch(param: OscParam, args: readonly InArg[], types: string, state: Readonly<LiveState>): { ok: true; patch: StatePatch } | { ok: false; error: string } {
+  const patch: Record<string, unknown> = {};
+  const expected = param.shape === 'list' ? `${param.count!.min}-${param.count!.max} x ${tagName(param.args[0]!.kind)}` : param.args.map((a) => tagName(a.kind)).join('');
+  if (param.shape === 'list') {
+    const { min, max } = param.count!;
+    if (args.length < min || args.length > max) return { ok: false, error: `expects ${expected}, got ${args.length} arguments` };
+    const values: unknown[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const r = coerceArg(param.args[0]!, args[i], types[i]);
+      if (!r.ok) return { ok: false, error: `argument ${i + 1} ${r.error}` };
+      values.push(r.value);
+    }
+    setPath(patch, param.paths[0]!, values, state);
+    return { ok: true, patch: patch as StatePatch };
+  }
+  if (args.length !== param.args.length) return { ok: false, error: `expects ${expected}, got ${types || 'no arguments'}` };
+  for (let i = 0; i < param.args.length; i++) {
+    const r = coerceArg(param.args[i]!, args[i], types[i]);
+    if (!r.ok) return { ok: false, error: param.args.length > 1 ? `argument ${i + 1} ${r.error}` : r.error };
+    setPath(patch, param.paths[i]!, r.value, state);
+  }
+  return { ok: true, patch: patch as StatePatch };
+}
+
+function typed(scalar: Scalar, value: unknown): TypedArg {
+  switch (scalar.kind) {
+    case 'float':
+      return { type: 'f', value: Number(value) };
+    case 'int':
+      return { type: 'i', value: Number(value) };
+    case 'string':
+      return { type: 's', value: String(value) };
+    case 'bool':
+      return value ? { type: 'T', value: true } : { type: 'F', value: false };
+  }
+}
+
+/** The current value of `param` as OSC arguments (what feedback and queries send). */
+export function paramArgs(param: OscParam, state: Readonly<LiveState>): TypedArg[] {
+  if (param.shape === 'list') {
+    const list = getPath(state, param.paths[0]!);
+    return Array.isArray(list) ? list.map((v) => typed(param.args[0]!, v)) : [];
+  }
+  return param.paths.map((path, i) => typed(param.args[i]!, getPath(state, path)));
+}
+
+/** The OSCQuery-style type tag string of a param (a list: one tag per current element). */
+export function typeTags(param: OscParam, state: Readonly<LiveState>): string {
+  const tag = (s: Scalar) => ({ float: 'f', int: 'i', string: 's', bool: 'T' })[s.kind];
+  if (param.shape === 'list') return paramArgs(param, state).map(() => tag(param.args[0]!)).join('');
+  return param.args.map(tag).join('');
+}

@@ -82,7 +82,9 @@ describe('frame stream', () => {
     expect(received.length).toBe(2);
     // the second frame is the newest one made while waiting, not the one after the first
     expect(received[1]!.frame).toBeGreaterThanOrEqual(produced - 1);
-    expect(received[1]!.frame - received[0]!.frame).toBeGreaterThan(5);
+    // frames made while waiting were dropped, not queued
+    expect(produced - received[0]!.frame).toBeGreaterThan(2);
+    expect(received[1]!.frame - received[0]!.frame).toBeGreaterThan(1);
     slow.disconnect();
   });
 });

@@ -255,7 +255,7 @@ export async function gradCheck(
   const jitters = o.freeze ? 1 : JITTERS;
   const steps = o.eps ? [o.eps] : o.freeze ? FROZEN_STEPS : STEPS;
   // Frozen: differences of the net with its activation pattern fixed at x (see freezeActivations).
-  const frozen = o.freeze ? await session(await freezeActivations(source, inputName, x, dims, 2 * jitters)) : null;
+  const frozen = o.freeze ? await session(await freezeActivations(withOutputs(source, [objective.tensor]), inputName, x, dims, 2 * jitters)) : null;
   const referenceMany = async (inputs: Float32Array[]): Promise<number[]> => {
     const total = (v: number[]): number => v.reduce((a, b) => a + b, 0);
     if (!batchable && !frozen) return Promise.all(inputs.map(async (i) => total(await reference(i))));
@@ -329,16 +329,27 @@ export async function gradCheck(
 
 /**
  * The net with its activation pattern frozen at input x: every Relu / LeakyRelu becomes a
- * multiplication by the constant slope mask it has at x (tiled for `batches` copies of x's
- * batch). The frozen net has the same value and gradient at x but no kinks, so central
- * differences stay exact at large steps. (Max-pool decisions are not frozen.)
+ * multiplication by the constant slope mask it has at x, every MaxPool a Gather of the
+ * elements that were the maxima at x (tiled for `batches` copies of x's batch). The frozen
+ * net has the same value and gradient at x but no kinks, so central differences stay
+ * exact at large steps.
  */
 export async function freezeActivations(m: ModelProto, inputName: string, x: Float32Array, dims: number[], batches: number): Promise<ModelProto> {
   const copy = onnx.ModelProto.decode(encodeModel(m));
-  const acts = copy.graph!.node!.filter((n) => n.opType === 'Relu' || n.opType === 'LeakyRelu');
-  const probe = await session(withOutputs(m, acts.map((n) => n.input![0]!)));
+  const nodes = copy.graph!.node!;
+  const acts = nodes.filter((n) => n.opType === 'Relu' || n.opType === 'LeakyRelu');
+  const pools = nodes.filter((n) => n.opType === 'MaxPool');
+  const probeModel = withOutputs(copy, [...acts.map((n) => n.input![0]!), ...pools.map((n) => n.input![0]!)]);
+  pools.forEach((n, k) => {
+    if (!n.output![1]) n.output = [n.output![0]!, `frozen_argmax${k}`];
+    const pool = probeModel.graph!.node!.find((p) => p.name === n.name && p.output![0] === n.output![0])!;
+    pool.output = [...n.output!];
+    probeModel.graph!.output!.push({ name: n.output![1]!, type: { tensorType: { elemType: DataType.INT64 } } });
+  });
+  const probe = await session(probeModel);
   const out = await probe.run({ [inputName]: new ort.Tensor('float32', x, dims) });
   await probe.release();
+  const tiledDims = (t: ort.Tensor): number[] => [Number(t.dims[0]) * batches, ...t.dims.slice(1).map(Number)];
   acts.forEach((n, k) => {
     const z = out[n.input![0]!]!;
     const alpha = n.opType === 'Relu' ? 0 : n.attribute?.find((a) => a.name === 'alpha')?.f ?? 0.01;
@@ -346,10 +357,23 @@ export async function freezeActivations(m: ModelProto, inputName: string, x: Flo
     const tiled = new Float32Array(mask.length * batches);
     for (let b = 0; b < batches; b++) tiled.set(mask, b * mask.length);
     const name = `frozen_mask${k}`;
-    copy.graph!.initializer!.push(floatTensor(name, [Number(z.dims[0]) * batches, ...z.dims.slice(1).map(Number)], tiled));
+    copy.graph!.initializer!.push(floatTensor(name, tiledDims(z), tiled));
     n.opType = 'Mul';
     n.input = [n.input![0]!, name];
     n.attribute = [];
+  });
+  pools.forEach((n, k) => {
+    // MaxPool's indices address the flattened input, batch included: offset each copy.
+    const size = (out[n.input![0]!]!.data as Float32Array).length;
+    const argmax = out[n.output![1]!]!;
+    const idx = Array.from(argmax.data as BigInt64Array, Number);
+    const tiled = Array.from({ length: batches }, (_, b) => idx.map((i) => i + b * size)).flat();
+    const [flat, where, picks] = [`frozen_flat${k}`, `frozen_flat_shape${k}`, `frozen_picks${k}`];
+    copy.graph!.initializer!.push(int64Tensor(where, [1], [-1]), int64Tensor(picks, tiledDims(argmax), tiled));
+    nodes.splice(nodes.indexOf(n), 1,
+      node('Reshape', [n.input![0]!, where], [flat], {}, { name: `${flat}_node` }),
+      node('Gather', [flat, picks], [n.output![0]!], { axis: 0 }, { name: `frozen_gather${k}` }),
+    );
   });
   return copy;
 }

@@ -252,6 +252,14 @@ describe('mixed deep net', () => {
       await check('mixed -> class 4', m, { kind: 'class', tensor: t.logits, index: 4 }, [2, 3, h, w]);
     }
   });
+  it('with the activation pattern frozen at the base point: exact differences, tight errors', async () => {
+    const { m, t } = mixed();
+    for (const [name, objective] of [['r', layer(t.r)], ['c4', layer(t.c4)], ['c3 channel 5', layer(t.c3, 5)], ['class 4', { kind: 'class', tensor: t.logits, index: 4 }]] as const) {
+      const r = await gradCheck(m, objective, [2, 3, 17, 19], { freeze: true });
+      measured.push(`${`mixed frozen -> ${name}`.padEnd(44)} [2x3x17x19]  objective ${r.objectiveError.toExponential(1)}  grad ${r.gradError.toExponential(1)}`);
+      expect(r.gradError, `${name}: ${JSON.stringify(r.directions)}`).toBeLessThan(1e-4);
+    }
+  });
   it('fixed image size', async () => {
     const { m, t } = mixed([1, 3, 16, 16]);
     await check('mixed fixed 16x16 -> c4', m, layer(t.c4), [1, 3, 16, 16]);

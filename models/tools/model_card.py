@@ -1,0 +1,106 @@
+"""The model card (README.md in a generator's folder), rendered from its manifest alone, so
+the card and manifest.json can never disagree. Export writes it without quality evidence;
+evaluate rewrites it once the manifest holds metrics."""
+import os
+
+from progress import fmt
+
+KEY_SETTINGS = ["resolution", "latent", "minutes", "kimg", "batch", "lr", "r1", "ema_kimg", "seed", "threads",
+                "images_in_dataset", "g_params", "d_params", "loss", "augment", "optimizer"]
+
+
+def _fig(folder: str, name: str, alt: str) -> str:
+    return f"![{alt}]({name})\n" if os.path.exists(os.path.join(folder, name)) else f"({name} not made yet)\n"
+
+
+def _pct(x) -> str:
+    return f"{x * 100:.1f}%" if isinstance(x, (int, float)) else "n/a"
+
+
+def _quality(folder: str, m: dict) -> list:
+    q = m.get("metrics")
+    if not q:
+        return ["## Quality evidence", "",
+                f"Not evaluated yet: run `npx portraits evaluate --model {folder} --data DATA_DIR`.", ""]
+    face, nov, div = q.get("faceRate", {}), q.get("novelty", {}), q.get("diversity", {})
+    lines = ["## Quality evidence", "",
+             f"Measured by `portraits evaluate` on {q.get('evaluatedAt', '?')} from generator.onnx "
+             f"(onnxruntime-node), latents from seeds 0..{q.get('samples', '?') - 1 if isinstance(q.get('samples'), int) else '?'} "
+             "through common/latent.ts seedToLatent.", ""]
+    if face:
+        lines += ["### Face rate", "",
+                  f"{face.get('method', '')}", "",
+                  "| detector | generated | real training photos | generated / real |",
+                  "| --- | --- | --- | --- |"]
+        for name, d in face.get("detectors", {}).items():
+            lines.append(f"| {name} | {_pct(d['generated'])} of {d['n']} | {_pct(d['real'])} of {d['n']} | "
+                         f"{d['ratio']:.2f} |")
+        target = face.get("target")
+        if target:
+            lines += ["", f"Target: generated >= {target} x real on the primary detector ({face.get('primary')}): "
+                          f"**{'met' if face.get('targetMet') else 'NOT met'}**."]
+        lines.append("")
+    if nov:
+        lines += ["### Novelty (is it copying training photos?)", "", nov.get("method", ""), "",
+                  "| nearest-photo distance | generated -> training set | real photo -> rest of training set |",
+                  "| --- | --- | --- |"]
+        g, r = nov.get("generated", {}), nov.get("realBaseline", {})
+        for key in ["min", "p1", "p5", "median", "mean"]:
+            if key in g:
+                lines.append(f"| {key} | {g[key]:.3f} | {r.get(key, float('nan')):.3f} |")
+        lines += ["", f"{nov.get('verdict', '')}", "",
+                  "The 8 generated faces closest to any training photo (left: generated, right: its nearest "
+                  "training photo; UTKFace crops at 64 px, shown as evidence under the data terms above):", "",
+                  _fig(folder, "nearest.png", "closest generated/real pairs")]
+    if div:
+        lines += ["### Diversity (mode-collapse check)", "", div.get("method", ""), "",
+                  "| pairwise distance | generated | real | generated / real |", "| --- | --- | --- | --- |"]
+        for key, d in div.get("metrics", {}).items():
+            lines.append(f"| {key} mean (std) | {d['generated']['mean']:.3f} ({d['generated']['std']:.3f}) | "
+                         f"{d['real']['mean']:.3f} ({d['real']['std']:.3f}) | {d['ratio']:.2f} |")
+        lines += ["", div.get("verdict", ""), ""]
+    lines += ["### Samples", "", _fig(folder, "samples.png", "8x8 sample grid, seeds 0-63"),
+              "### Interpolation", "",
+              "Each row walks from one seed to the next by spherical interpolation (common/latent.ts slerp), "
+              "as the installation's walk does.", "", _fig(folder, "interpolation.png", "slerp interpolation strips")]
+    return lines
+
+
+def write_card(folder: str, m: dict) -> None:
+    t = m.get("training", {})
+    s = t.get("settings", {})
+    lic = m["licence"]
+    wall = t.get("wallSeconds")
+    lines = [f"# {m.get('name', m['id'])}", "", m.get("description", ""), "",
+             "## Terms of use", "",
+             f"**{lic.get('data', '')}**", "", lic["model"], ""]
+    for d in lic.get("datasets", []):
+        lines.append(f"- {d['name']}{' (' + d['source'] + ')' if d.get('source') else ''}, "
+                     f"{d.get('images', '?'):,} images after curation: {d['terms']}")
+    g = m.get("generator", {})
+    lines += ["", "## Files", "",
+              f"- `{g.get('file', 'generator.onnx')}`: input `{g.get('input')}` [N, {g.get('latentSize')}] float32 "
+              f"standard normal; output `{g.get('output')}` [N, 3, {g.get('resolution')}, {g.get('resolution')}] "
+              f"float32 RGB in [{g.get('range', [0, 0])[0]}, {g.get('range', [0, 0])[1]}], NCHW. ONNX opset 13.",
+              "- `reference.json`: torch outputs for three fixed latents, which any runtime must reproduce.",
+              f"- The critic's trunk (dream layers) is the sibling model `{m.get('related', {}).get('critic', '?')}`.",
+              "- `manifest.json`: all of the above, machine-readable (schema: common/manifest.ts).", "",
+              "## Training", "",
+              f"Run `{t.get('run')}` on `{t.get('data')}`: {t.get('steps', 0):,} steps, "
+              f"{t.get('imagesShown', 0):,} images shown, wall time "
+              f"{fmt(wall) if isinstance(wall, (int, float)) else 'n/a'} on a 2-core CPU"
+              f"{'' if t.get('complete') else ' (**unfinished run**: exported from a periodic checkpoint)'}.", "",
+              "| setting | value |", "| --- | --- |"]
+    for k in KEY_SETTINGS:
+        if k in s:
+            v = s[k]
+            lines.append(f"| {k} | {f'{v:,}' if isinstance(v, int) and not isinstance(v, bool) else v} |")
+    if s.get("phases"):
+        ph = ", ".join(f"{p['res']}px{' fade' if p['fade'] else ''} {p.get('seconds', p.get('images'))}"
+                       f"{'s' if 'seconds' in p else ' img'}" for p in s["phases"])
+        lines.append(f"| phases | {ph} |")
+    lines += ["", "Loss curves (critic D, generator G; running mean; grey lines mark resolution changes):", "",
+              _fig(folder, "loss.png", "training loss curves"), ""]
+    lines += _quality(folder, m)
+    with open(os.path.join(folder, "README.md"), "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")

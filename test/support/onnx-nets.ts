@@ -220,6 +220,11 @@ export interface GradCheck {
  * curvature spoil large ones, so each direction is tried at STEPS (RMS change per input
  * element, from the usual sweet spot outwards, stopping below GOOD_ENOUGH) and the best
  * agreement counts. A wrong gradient is wrong at every step.
+ *
+ * `freeze: true` differentiates numerically the net with its ReLU / LeakyReLU / MaxPool
+ * decisions frozen at x (freezeActivations): same value and gradient at x, no kinks, so
+ * large steps are exact and the check is tight (errors ~1e-5) even for deep nets. Other
+ * piecewise ops (Clip, Max, GlobalMaxPool, PRelu) are not frozen.
  */
 const STEPS = [1e-3, 3e-4, 3e-3, 1e-4, 1e-2, 3e-5, 3e-2, 1e-5];
 /** A direction that agrees this well needs no further steps. */

@@ -95,6 +95,9 @@ def main(argv=None):
     ap.add_argument("--sample-every", type=int, default=500, help="steps between sample grids")
     ap.add_argument("--checkpoint-minutes", type=float, default=5)
     ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    ap.add_argument("--ema-reset", action="store_true",
+                    help="with --resume: restart the generator EMA from the current generator (a lagging EMA "
+                         "still carries the newest layer's initial weights and tints the samples)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -124,9 +127,11 @@ def main(argv=None):
         opt_g.load_state_dict(ck["opt_g"]); opt_d.load_state_dict(ck["opt_d"])
         state = ck["state"]
         torch.set_rng_state(ck["rng"])
+        if args.ema_reset:
+            G_ema.load_state_dict(G.state_dict())
         print(f"resumed at step {state['step']}, {state['images']} images", file=sys.stderr)
 
-    settings = {k: v for k, v in vars(args).items() if k not in ("resume",)}
+    settings = {k: v for k, v in vars(args).items() if k not in ("resume", "ema_reset")}
     settings.update({"images_in_dataset": n, "g_params": count_params(G), "d_params": count_params(D),
                      "phases": [{"res": r, "fade": f, ("seconds" if by_time else "images"): round(l)}
                                 for r, f, l in phases],

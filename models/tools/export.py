@@ -24,7 +24,7 @@ import torch.nn as nn
 
 from model_card import write_card
 from model_files import MAX_FILE_BYTES, UTKFACE, describe_files, write_manifest
-from networks import Critic, Generator, TrunkFeatures, count_params
+from networks import Critic, Generator, TrunkFeatures, count_params, recalibrate_batchnorm
 from plots import save_curves
 
 OPSET = 13
@@ -144,6 +144,7 @@ def main(argv=None):
     latent, res = int(settings["latent"]), int(settings["resolution"])
     G = Generator(latent, res)
     G.load_state_dict(ck["G_ema"])
+    recalibrate_batchnorm(G)
     D = Critic(res)
     D.load_state_dict(ck["D"])
     G.eval(), D.eval()

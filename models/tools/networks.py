@@ -150,3 +150,23 @@ def count_params(m: nn.Module) -> int:
 
 def resolutions(max_res: int):
     return [2 ** i for i in range(3, int(math.log2(max_res)) + 1)]
+
+
+def recalibrate_batchnorm(G: Generator, batches: int = 64, batch_size: int = 64, seed: int = 0) -> None:
+    """Re-estimate G's batch-norm statistics for its own weights. The EMA generator's
+    weights are an average, so the statistics tracked while training the live generator
+    do not match them (that mismatch shifts colours); a fixed seed keeps exports repeatable."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in G.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over all batches below
+    was_training = G.training
+    G.train()
+    with torch.no_grad():
+        for _ in range(batches):
+            G(torch.randn(batch_size, G.latent, generator=gen))
+    G.train(was_training)
+    for m in G.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = 0.1

@@ -36,6 +36,8 @@ describe('frame stream', () => {
   });
 
   it('sends JPEG frames of the configured size that change over time', async () => {
+    // a brisk walk, so a dozen frames show a visibly different face
+    server.store.apply({ walk: { speed: 2 } }, 'http');
     const display = await open('display');
     const frames = await nextFrames(display, 12);
     const first = await pixels(frames[0]!.image);

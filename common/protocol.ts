@@ -11,6 +11,15 @@ import type { FrameMeta } from './frame.js';
 export const RoleSchema = z.enum(['display', 'controller']);
 export type Role = z.infer<typeof RoleSchema>;
 
+/**
+ * State keys (whole sections) only the VJ/administrator may change: the room's picture
+ * (blackout, crossfade, caption), the keyframe loop they programme, and the visitor lock.
+ * Visitors steer the face; the server refuses these from them. A controller is the VJ's
+ * when its handshake carries the admin token: `io({ auth: { role: 'controller', token } })`
+ * (see docs/reliability.md).
+ */
+export const VJ_ONLY_KEYS = Object.freeze(['display', 'loop', 'visitorLock'] as const);
+
 /** Room names: displays are reached by broadcasting to a room, never by looping over sockets. */
 export const ROOMS = { display: 'display', controller: 'controller' } as const;
 

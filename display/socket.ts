@@ -14,7 +14,9 @@ const RECONNECT = Object.freeze({
   reconnection: true,
   reconnectionAttempts: Infinity,
   reconnectionDelay: 500,
-  reconnectionDelayMax: 5000,
+  // A restarted server must have its displays back within 3 s (docs/reliability.md); a
+  // failed attempt is one refused TCP connect, cheap even for a room full of screens.
+  reconnectionDelayMax: 1500,
   randomizationFactor: 0.5,
 });
 

@@ -13,6 +13,7 @@ import { resolveConfig, type ResolvedConfig, type UserConfig } from './config.js
 import { DisplayHub } from './displays.js';
 import { DisplayHeartbeats, assessHealth } from './health.js';
 import { httpInputs, presetRoutes } from './inputs/http.js';
+import { AuthFailures, HttpAccess, bodyLimit, errorHandler, hardenServer, notFound, requestRateLimit, securityHeaders } from './inputs/http-hardening.js';
 import { attachSocketInputs, type PortraitServer } from './inputs/socket.js';
 import { OscInput } from './inputs/osc.js';
 import { buildAddressSpace } from './osc/address-space.js';
@@ -61,6 +62,12 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
+  hardenServer(httpServer);
+  // Roles and limits (server/access.ts, docs/reliability.md).
+  const policy = { adminToken: config.adminToken };
+  const authFailures = new AuthFailures();
+  const httpAccess = new HttpAccess(policy, authFailures);
+  const requestLimit = requestRateLimit(config.httpRateLimit);
   const io: PortraitServer = new Server(httpServer, { path: SOCKET_PATH, maxHttpBufferSize: 64 * 1024, serveClient: false });
 
   // Outside opening hours the display fades to black and generation idles; inside, both come back.
@@ -103,11 +110,13 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     return { ...verdict, open: hours.open, heartbeats: screens };
   };
 
-  app.use(httpInputs(store, { status, health }));
-  app.use(presetRoutes(presets, store));
+  app.use(securityHeaders(), bodyLimit(), requestLimit.middleware);
+  app.use(httpInputs(store, { status, health }, httpAccess));
+  app.use(presetRoutes(presets, store, httpAccess));
   app.use(oscQueryRouter(oscSpace, () => store.state, () => ({ oscPort: osc?.port ?? null, oscHost: config.oscHost })));
   servePages(app, config.pagesDir);
-  attachSocketInputs(io, store, displays, presets);
+  app.use(notFound, errorHandler);
+  const stopSocketInputs = attachSocketInputs(io, store, displays, presets, { policy, failures: authFailures, eventRate: config.socketEventRate });
   if (config.oscPort !== 'off') {
     osc = await OscInput.start(store, presets, { port: config.oscPort, host: config.oscHost, allow: config.oscAllow, feedback: config.oscFeedback }, oscSpace);
   }
@@ -144,6 +153,9 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const close = () => {
     closing ??= (async () => {
       clearInterval(statusTimer);
+      stopSocketInputs();
+      requestLimit.close();
+      authFailures.close();
       hours.stop();
       systemd?.stop();
       await loop.stop();

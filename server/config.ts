@@ -56,6 +56,16 @@ export const ConfigSchema = z
     heartbeatStaleSeconds: z.coerce.number().min(1).max(3600).default(20),
     /** /health is 'degraded' while generation runs below this fraction of `fps`; 0 turns the check off. */
     degradedFpsRatio: z.coerce.number().min(0).max(1).default(0.5),
+    /**
+     * The VJ/administrator's secret (see docs/reliability.md). Set: admin requests send it
+     * (HTTP `Authorization: Bearer ...`, socket.io `auth.token`). Unset: only this machine
+     * (loopback) is admin. Prefer the environment or the config file: flags show in `ps`.
+     */
+    adminToken: z.string().min(12, 'at least 12 characters (e.g. `openssl rand -hex 16`)').max(256).optional(),
+    /** HTTP requests per minute one client address may make; 0 turns the limit off. */
+    httpRateLimit: z.coerce.number().int().min(0).default(600),
+    /** socket.io events per second one socket may send (bursts of twice that); 0 turns the limit off. */
+    socketEventRate: z.coerce.number().min(0).default(60),
   })
   .strict();
 
@@ -82,6 +92,9 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_SCHEDULE: 'schedule',
   PORTRAITS_HEARTBEAT_STALE_SECONDS: 'heartbeatStaleSeconds',
   PORTRAITS_DEGRADED_FPS_RATIO: 'degradedFpsRatio',
+  PORTRAITS_ADMIN_TOKEN: 'adminToken',
+  PORTRAITS_HTTP_RATE_LIMIT: 'httpRateLimit',
+  PORTRAITS_SOCKET_EVENT_RATE: 'socketEventRate',
 });
 
 export class ConfigError extends Error {}

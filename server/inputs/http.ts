@@ -1,6 +1,12 @@
-/** REST: health for the watchdog and technicians, the live state and presets for scripts. */
+/**
+ * REST: health for the watchdog and technicians, the live state and presets for scripts.
+ * Reading is public; writing follows the roles of server/access.ts: visitors may do what
+ * a tablet may, the rest needs the VJ/administrator (401/403 with the reason).
+ */
 import express, { type Request, type Response, type NextFunction, type Router } from 'express';
 import type { Status } from '../../common/protocol.js';
+import { storeSource, visitorPatchRefusal } from '../access.js';
+import type { HttpAccess } from './http-hardening.js';
 import type { DisplayReport, HealthVerdict } from '../health.js';
 import { runPresetCommand, type PresetStore } from '../presets.js';
 import type { Store } from '../store.js';
@@ -11,7 +17,7 @@ export interface HealthSource {
   health?(): HealthVerdict & { open: boolean; heartbeats: DisplayReport[] };
 }
 
-export function httpInputs(store: Store, health: HealthSource): Router {
+export function httpInputs(store: Store, health: HealthSource, access: HttpAccess): Router {
   const router = express.Router();
   router.use(express.json({ limit: '16kb' }));
 
@@ -25,13 +31,19 @@ export function httpInputs(store: Store, health: HealthSource): Router {
     res.json({ state: store.state, version: store.version });
   });
 
-  router.patch('/api/state', (req, res) => {
-    const result = store.apply(req.body, 'http');
+  router.patch('/api/state', async (req, res) => {
+    const who = await access.who(req, res);
+    if (!who) return;
+    const refusal = who === 'visitor' ? visitorPatchRefusal(req.body) : null;
+    if (refusal) return access.needAdmin(res, refusal);
+    const result = store.apply(req.body, storeSource(who));
     res.status(result.ok ? 200 : 400).json(result);
   });
 
-  router.post('/api/command', (req, res) => {
-    const result = store.command(req.body, 'http');
+  router.post('/api/command', async (req, res) => {
+    const who = await access.who(req, res);
+    if (!who) return;
+    const result = store.command(req.body, storeSource(who));
     res.status(result.ok ? 200 : 400).json(result);
   });
 
@@ -48,20 +60,22 @@ export function httpInputs(store: Store, health: HealthSource): Router {
  * Presets by name: GET /api/presets (names), GET /api/presets/:name (the saved look),
  * PUT /api/presets/:name (save the current look), DELETE, and POST .../load.
  */
-export function presetRoutes(presets: PresetStore, store: Store): Router {
+export function presetRoutes(presets: PresetStore, store: Store, access: HttpAccess): Router {
   const router = express.Router();
-  const run = async (res: Response, command: object) => {
-    const { ack, status } = await runPresetCommand(presets, store, command, 'http');
+  const run = async (req: Request, res: Response, command: object) => {
+    const who = await access.who(req, res);
+    if (!who) return;
+    const { ack, status } = await runPresetCommand(presets, store, command, storeSource(who));
     res.status(status).json(ack);
   };
-  router.get('/api/presets', (_req, res) => run(res, { op: 'list' }));
+  router.get('/api/presets', (req, res) => run(req, res, { op: 'list' }));
   router.get('/api/presets/:name', (req, res) => {
     const preset = presets.get(req.params.name);
     if (!preset) return void res.status(404).json({ ok: false, error: `no preset named '${req.params.name}'` });
     res.json(preset);
   });
-  router.put('/api/presets/:name', (req, res) => run(res, { op: 'save', name: req.params.name }));
-  router.delete('/api/presets/:name', (req, res) => run(res, { op: 'delete', name: req.params.name }));
-  router.post('/api/presets/:name/load', (req, res) => run(res, { op: 'load', name: req.params.name }));
+  router.put('/api/presets/:name', access.adminOnly, (req, res) => run(req, res, { op: 'save', name: req.params.name }));
+  router.delete('/api/presets/:name', access.adminOnly, (req, res) => run(req, res, { op: 'delete', name: req.params.name }));
+  router.post('/api/presets/:name/load', (req, res) => run(req, res, { op: 'load', name: req.params.name }));
   return router;
 }

@@ -2,11 +2,16 @@
  * Tablets and displays over socket.io. The role comes from the handshake; every event
  * payload is parsed by the store, acknowledgements say what was wrong, and nothing a
  * client sends (wrong types, missing callbacks, floods of garbage) can throw here.
+ * Controllers are visitors unless the handshake proves the VJ/administrator (server/access.ts);
+ * every socket has an event budget (socket-limits.ts), and state broadcasts are coalesced.
  */
 import type { Server, Socket } from 'socket.io';
 import { ROOMS, RoleSchema, type Ack, type ClientToServerEvents, type PresetAck, type Role, type ServerToClientEvents } from '../../common/protocol.js';
+import { decideAccess, storeSource, visitorPatchRefusal, visitorPresetRefusal, type Access, type AccessPolicy } from '../access.js';
 import type { DisplayHub } from '../displays.js';
 import { logger } from '../log.js';
+import type { AuthFailures } from './http-hardening.js';
+import { limitEvents } from './socket-limits.js';
 import { runPresetCommand, type PresetStore } from '../presets.js';
 import type { Store } from '../store.js';
 
@@ -14,7 +19,22 @@ const log = logger('socket');
 
 export interface SocketData {
   role: Role;
+  access: Access;
 }
+
+export interface SocketAccessOptions {
+  policy: AccessPolicy;
+  /** Wrong admin tokens per address, shared with HTTP. */
+  failures: AuthFailures;
+  /** Events per second one socket may send; 0 = unlimited. */
+  eventRate: number;
+}
+
+/**
+ * At most one 'state' broadcast per this many milliseconds, always of the newest state:
+ * 200 tablets sending 30 changes a second each would otherwise be 200 x 6,000 messages a second.
+ */
+export const STATE_BROADCAST_MS = 40;
 
 export type PortraitServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type PortraitSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -23,33 +43,57 @@ function reply(ack: unknown, result: Ack | PresetAck): void {
   if (typeof ack === 'function') (ack as (r: Ack | PresetAck) => void)(result);
 }
 
-export function attachSocketInputs(io: PortraitServer, store: Store, displays: DisplayHub, presets?: PresetStore): void {
+/** Wires the socket inputs; the returned function stops the pending state broadcast (server close). */
+export function attachSocketInputs(io: PortraitServer, store: Store, displays: DisplayHub, presets: PresetStore | undefined, opts: SocketAccessOptions): () => void {
   io.use((socket, next) => {
-    const role = RoleSchema.safeParse((socket.handshake.auth as Record<string, unknown> | undefined)?.role);
+    const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+    const role = RoleSchema.safeParse(auth?.role);
     if (!role.success) return next(new Error("handshake auth.role must be 'display' or 'controller'"));
     socket.data.role = role.data;
-    next();
+    const address = socket.handshake.address;
+    const token = auth?.token;
+    const check = async (): Promise<Error | null> => {
+      if (token !== undefined && (await opts.failures.blocked(address))) return new Error('too many wrong admin tokens from this address; try again later');
+      const access = decideAccess(opts.policy, address, token);
+      if (typeof access !== 'string') {
+        await opts.failures.note(address);
+        log.warn({ address, role: role.data }, `handshake refused: ${access.error}`);
+        return new Error(access.error);
+      }
+      socket.data.access = access;
+      return null;
+    };
+    check().then(
+      (err) => next(err ?? undefined),
+      (err: Error) => next(err),
+    );
   });
 
   io.on('connection', (socket: PortraitSocket) => {
-    const role = socket.data.role;
+    const { role, access } = socket.data;
+    const source = storeSource(access);
+    limitEvents(socket, opts.eventRate);
     void socket.join(ROOMS[role]);
     if (role === 'display') displays.add(socket);
-    log.info({ id: socket.id, role, address: socket.handshake.address }, 'connected');
+    log.info({ id: socket.id, role, access, address: socket.handshake.address }, 'connected');
     socket.emit('state', store.state, store.version);
 
     socket.on('patch', (patch: unknown, ack?: unknown) => {
       if (role !== 'controller') return reply(ack, { ok: false, error: 'only controllers may change the state' });
-      reply(ack, store.apply(patch, 'tablet'));
+      const refusal = access === 'visitor' ? visitorPatchRefusal(patch) : null;
+      if (refusal) return reply(ack, { ok: false, error: refusal });
+      reply(ack, store.apply(patch, source));
     });
     socket.on('command', (command: unknown, ack?: unknown) => {
       if (role !== 'controller') return reply(ack, { ok: false, error: 'only controllers may send commands' });
-      reply(ack, store.command(command, 'tablet'));
+      reply(ack, store.command(command, source));
     });
     if (presets && role === 'controller') socket.emit('presets', presets.names());
     socket.on('preset', (command: unknown, ack?: unknown) => {
       if (role !== 'controller' || !presets) return reply(ack, { ok: false, error: 'only controllers may use presets' });
-      runPresetCommand(presets, store, command, 'tablet').then(
+      const refusal = access === 'visitor' ? visitorPresetRefusal(command) : null;
+      if (refusal) return reply(ack, { ok: false, error: refusal });
+      runPresetCommand(presets, store, command, source).then(
         (result) => reply(ack, result.ack),
         (err: Error) => {
           log.error({ err: err.message }, 'preset command failed');
@@ -64,8 +108,23 @@ export function attachSocketInputs(io: PortraitServer, store: Store, displays: D
   });
 
   presets?.onChange((names) => io.to(ROOMS.controller).emit('presets', names));
-  // Every tablet sees every change, whoever made it.
-  store.subscribe((state, version) => {
-    io.emit('state', state, version);
+  // Every tablet sees every change, whoever made it: the first at once, then at most one per STATE_BROADCAST_MS, newest wins.
+  let timer: NodeJS.Timeout | null = null;
+  let lastSent = 0;
+  const broadcast = () => {
+    timer = null;
+    lastSent = Date.now();
+    io.emit('state', store.state, store.version);
+  };
+  const unsubscribe = store.subscribe(() => {
+    if (timer) return;
+    const wait = lastSent + STATE_BROADCAST_MS - Date.now();
+    if (wait <= 0) broadcast();
+    else timer = setTimeout(broadcast, wait);
   });
+  return () => {
+    unsubscribe();
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
 }

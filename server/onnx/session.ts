@@ -18,6 +18,8 @@ export interface IoSpec {
 
 export class ModelError extends Error {}
 
+type Expect = { inputs: readonly IoSpec[]; outputs: readonly IoSpec[] };
+
 export class ModelSession {
   private released = false;
 
@@ -26,6 +28,7 @@ export class ModelSession {
     private readonly session: Session,
     readonly provider: Provider,
     readonly fallback: string | undefined,
+    private readonly source: () => Promise<ModelSession>,
   ) {}
 
   static async open(
@@ -39,23 +42,23 @@ export class ModelSession {
     } catch (err) {
       throw new ModelError(`cannot read model file ${path}: ${(err as Error).message}`);
     }
-    return ModelSession.fromBytes(bytes, path, choice, expect);
+    // Reopening reads the file again: a model replaced on disk is picked up, a vanished one is a clear error.
+    return ModelSession.create(bytes, path, choice, expect, () => ModelSession.open(path, choice, expect));
   }
 
   /** A session from model bytes (graphs the project builds in memory, e.g. dream graphs). */
-  static async fromBytes(
-    bytes: Uint8Array,
-    name: string,
-    choice: ProviderChoice,
-    expect: { inputs: readonly IoSpec[]; outputs: readonly IoSpec[] },
-  ): Promise<ModelSession> {
+  static async fromBytes(bytes: Uint8Array, name: string, choice: ProviderChoice, expect: Expect): Promise<ModelSession> {
+    return ModelSession.create(bytes, name, choice, expect, () => ModelSession.fromBytes(bytes, name, choice, expect));
+  }
+
+  private static async create(bytes: Uint8Array, name: string, choice: ProviderChoice, expect: Expect, source: () => Promise<ModelSession>): Promise<ModelSession> {
     let opened;
     try {
       opened = await openSession(bytes, choice, name);
     } catch (err) {
       throw new ModelError(`${name} is not a loadable ONNX model: ${(err as Error).message.split('\n')[0]}`);
     }
-    const s = new ModelSession(name, opened.session, opened.provider, opened.fallback);
+    const s = new ModelSession(name, opened.session, opened.provider, opened.fallback, source);
     try {
       s.check(expect);
     } catch (err) {
@@ -101,6 +104,14 @@ export class ModelSession {
       log.error({ model: this.name, inputs: shapes, err: (err as Error).message }, 'inference failed');
       throw err;
     }
+  }
+
+  /**
+   * A new native session for the same model, opened the same way. For recovery: a run
+   * that fails (a lost GPU device, a native error) may leave this one unusable.
+   */
+  reopen(): Promise<ModelSession> {
+    return this.source();
   }
 
   async release(): Promise<void> {

@@ -29,11 +29,13 @@ export interface Scalar {
 /**
  * One address that reads and writes state. `leaf`: one key, one argument. `list`: one
  * key holding an array, one argument per element. `pair`: several sibling keys written
- * together, one argument each (an XY pad's /plane/xy).
+ * together, one argument each (an XY pad's /plane/xy). `map`: a key holding named values
+ * (the semantic directions, whose names come from the model), written as name/value
+ * argument pairs: `/portraits/directions s f` ("age" 0.4).
  */
 export interface OscParam {
   address: string;
-  shape: 'leaf' | 'list' | 'pair';
+  shape: 'leaf' | 'list' | 'pair' | 'map';
   /** The state path each argument writes; a list writes all its arguments to paths[0]. */
   paths: readonly (readonly string[])[];
   /** The type of each argument (a list: of every element). */
@@ -78,6 +80,9 @@ export const SERVICE = {
   unregister: `${OSC_ROOT}/feedback/unregister`,
   error: `${OSC_ROOT}/error`,
   loopWrapped: `${OSC_ROOT}/loop/wrapped`,
+  recordStart: `${OSC_ROOT}/record/start`,
+  recordStop: `${OSC_ROOT}/record/stop`,
+  recordStatus: `${OSC_ROOT}/record/status`,
 } as const;
 
 const SERVICES: readonly OscService[] = [
@@ -89,6 +94,9 @@ const SERVICES: readonly OscService[] = [
   { address: SERVICE.unregister, types: 'i', direction: 'in', description: 'stop sending state changes to this host at port i (no argument: the sending port)' },
   { address: SERVICE.error, types: 's', direction: 'out', description: 'sent to the sender of a refused message: the address and the reason' },
   { address: SERVICE.loopWrapped, types: 'i', direction: 'out', description: 'sent to feedback clients each time the keyframe loop starts over; i counts the passes since the loop started' },
+  { address: SERVICE.recordStart, types: '', direction: 'in', description: 'start recording what the displays show to a new file in recordingsDir (docs/recording.md); a button: 0 or F is ignored' },
+  { address: SERVICE.recordStop, types: '', direction: 'in', description: 'stop recording and finish the file; a button: 0 or F is ignored' },
+  { address: SERVICE.recordStatus, types: 'Ts', direction: 'out', description: 'after a start or stop: T/F recording, and the file' },
 ];
 
 /** A JSON-schema node, as much of it as this derivation reads. */
@@ -97,6 +105,7 @@ interface JsonNode {
   description?: string;
   properties?: Record<string, JsonNode>;
   items?: JsonNode;
+  additionalProperties?: JsonNode | boolean;
   enum?: unknown[];
   const?: unknown;
   minimum?: number;
@@ -158,6 +167,14 @@ export function buildAddressSpace(stateSchema: z.ZodObject = StateSchema, comman
         params.push({ address: `${address}/xy`, shape: 'pair', paths: [[...path, 'x'], [...path, 'y']], args: [x, y], description: `${path.join('.')}.x and .y together (an XY pad)` });
       }
       return;
+    }
+    if (node.type === 'object' && typeof node.additionalProperties === 'object') {
+      const value = scalarOf(node.additionalProperties);
+      if (value) {
+        const name: Scalar = { kind: 'string' };
+        params.push({ address, shape: 'map', paths: [path], args: [name, value], description: describe(path, node, value, 'name/value pairs, each value ') });
+        return;
+      }
     }
     const scalar = scalarOf(node);
     if (scalar) {
@@ -274,6 +291,17 @@ function setPath(patch: Record<string, unknown>, path: readonly string[], value:
 export function argsToPatch(param: OscParam, args: readonly InArg[], types: string, state: Readonly<LiveState>): { ok: true; patch: StatePatch } | { ok: false; error: string } {
   const patch: Record<string, unknown> = {};
   const expected = param.shape === 'list' ? `${param.count!.min}-${param.count!.max} x ${tagName(param.args[0]!.kind)}` : param.args.map((a) => tagName(a.kind)).join('');
+  if (param.shape === 'map') {
+    if (args.length === 0 || args.length % 2) return { ok: false, error: `expects name/value pairs (${expected} ...), got ${types || 'no arguments'}` };
+    for (let i = 0; i < args.length; i += 2) {
+      const name = coerceArg(param.args[0]!, args[i], types[i]);
+      if (!name.ok) return { ok: false, error: `argument ${i + 1} ${name.error}` };
+      const value = coerceArg(param.args[1]!, args[i + 1], types[i + 1]);
+      if (!value.ok) return { ok: false, error: `argument ${i + 2} ${value.error}` };
+      setPath(patch, [...param.paths[0]!, String(name.value)], value.value, state);
+    }
+    return { ok: true, patch: patch as StatePatch };
+  }
   if (param.shape === 'list') {
     const { min, max } = param.count!;
     if (args.length < min || args.length > max) return { ok: false, error: `expects ${expected}, got ${args.length} arguments` };
@@ -310,6 +338,10 @@ function typed(scalar: Scalar, value: unknown): TypedArg {
 
 /** The current value of `param` as OSC arguments (what feedback and queries send). */
 export function paramArgs(param: OscParam, state: Readonly<LiveState>): TypedArg[] {
+  if (param.shape === 'map') {
+    const map = getPath(state, param.paths[0]!);
+    return map && typeof map === 'object' ? Object.entries(map).flatMap(([k, v]) => [typed(param.args[0]!, k), typed(param.args[1]!, v)]) : [];
+  }
   if (param.shape === 'list') {
     const list = getPath(state, param.paths[0]!);
     return Array.isArray(list) ? list.map((v) => typed(param.args[0]!, v)) : [];
@@ -321,5 +353,6 @@ export function paramArgs(param: OscParam, state: Readonly<LiveState>): TypedArg
 export function typeTags(param: OscParam, state: Readonly<LiveState>): string {
   const tag = (s: Scalar) => ({ float: 'f', int: 'i', string: 's', bool: 'T' })[s.kind];
   if (param.shape === 'list') return paramArgs(param, state).map(() => tag(param.args[0]!)).join('');
+  if (param.shape === 'map') return paramArgs(param, state).map((a) => a.type).join('');
   return param.args.map(tag).join('');
 }

@@ -14,6 +14,7 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function tags(param: OscParam): string {
   const tag = (s: Scalar) => (s.kind === 'bool' ? 'T/F' : { float: 'f', int: 'i', string: 's' }[s.kind]);
   if (param.shape === 'list') return `${tag(param.args[0]!)} x ${param.count!.min}-${param.count!.max}`;
+  if (param.shape === 'map') return `(${param.args.map(tag).join(' ')}) x 1-n`;
   return param.args.map(tag).join(' ');
 }
 

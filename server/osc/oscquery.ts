@@ -31,7 +31,8 @@ function range(scalar: Scalar): { MIN?: number; MAX?: number; VALS?: unknown[] }
 
 function paramNode(param: OscParam, state: Readonly<LiveState>): OscQueryNode {
   const values = paramArgs(param, state).map((a) => a.value);
-  const ranges = param.shape === 'list' ? values.map(() => range(param.args[0]!)) : param.args.map(range);
+  const ranges =
+    param.shape === 'list' ? values.map(() => range(param.args[0]!)) : param.shape === 'map' ? values.map((_, i) => range(param.args[i % 2]!)) : param.args.map(range);
   return { FULL_PATH: param.address, TYPE: typeTags(param, state), VALUE: values, RANGE: ranges, ACCESS: ACCESS.readWrite, DESCRIPTION: param.description };
 }
 

@@ -28,8 +28,9 @@ describe('address space from the state schema', () => {
       expect(param, path.join('.')).toBeDefined();
       expect(param!.paths).toEqual([path]);
     }
-    // one address per leaf, plus the XY pair
-    expect(space.params.length).toBe(leafPaths(DEFAULT_STATE).length + 1);
+    // one address per leaf, plus the XY pair and the named-directions map (empty by default)
+    expect(space.param('/portraits/directions')!.shape).toBe('map');
+    expect(space.params.length).toBe(leafPaths(DEFAULT_STATE).length + 2);
   });
 
   it('includes the documented examples with the right types', () => {
@@ -52,6 +53,8 @@ describe('address space from the state schema', () => {
   });
 
   it('round-trips every address: its current value decodes to a patch the store schema accepts, changing nothing', () => {
+    // a direction set, so the named-values map has something to say
+    const state = { ...DEFAULT_STATE, directions: { age: 0.25, smile: -0.5 } } as LiveState;
     for (const param of space.params) {
       const args = paramArgs(param, state);
       const r = argsToPatch(param, args.map((a) => a.value), args.map((a) => a.type).join(''), state);
@@ -83,7 +86,7 @@ describe('address space from the state schema', () => {
   });
 
   it('reports what it cannot map instead of dropping it silently', () => {
-    const odd = buildAddressSpace(StateSchema.extend({ tags: z.record(z.string(), z.number()) }));
+    const odd = buildAddressSpace(StateSchema.extend({ tags: z.record(z.string(), z.object({ a: z.number() })) }));
     expect(odd.unmapped.join('\n')).toMatch(/^tags: /);
     expect(odd.param('/portraits/tags')).toBeUndefined();
   });

@@ -46,7 +46,8 @@ describe('live dream pass', () => {
   });
 
   it('gentle mode changes a held face, and off brings it back', async () => {
-    const hold = server.store.apply({ mode: 'seed', seed: 9, glide: 0, dream: { mode: 'off' } }, 'http');
+    // the upscaler's automatic choice follows the machine's load; pin it so frames compare
+    const hold = server.store.apply({ mode: 'seed', seed: 9, glide: 0, dream: { mode: 'off' }, upscale: { mode: 'off' } }, 'http');
     const [plain] = await framesAfter(hold.ok ? hold.version : 0, 2);
     const on = server.store.apply({ dream: { mode: 'gentle', style: 'shapes', strength: 1 } }, 'http');
     expect(on.ok).toBe(true);

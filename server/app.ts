@@ -19,6 +19,8 @@ import { OscInput } from './inputs/osc.js';
 import { buildAddressSpace } from './osc/address-space.js';
 import { oscQueryRouter } from './osc/oscquery.js';
 import { PresetStore } from './presets.js';
+import { LiveRecorder } from './recording/recorder.js';
+import { recordingRoutes } from './recording/routes.js';
 import { logger } from './log.js';
 import { dreamStyles, openGenerator } from './models/registry.js';
 import { ImageOps } from './dream/image-ops.js';
@@ -42,6 +44,8 @@ export interface RunningServer {
   /** The OSC input (its bound `port`), or null when oscPort is 'off'. */
   osc: OscInput | null;
   presets: PresetStore;
+  /** Live recording (docs/recording.md). */
+  recorder: LiveRecorder;
   close(): Promise<void>;
 }
 
@@ -53,9 +57,10 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const store = new Store({ validate: (state) => dreamProblem(state, library) });
   const displays = new DisplayHub();
   const presets = await PresetStore.open(config.presetsDir);
+  const recorder = new LiveRecorder({ dir: config.recordingsDir, fps: config.fps, minFreeBytes: config.minFreeBytes });
   const oscSpace = buildAddressSpace();
   let osc: OscInput | null = null;
-  const stages = buildChain({ config, store, displays, generator, dream: { library, ops }, onLoopWrap: (passes) => osc?.loopWrapped(passes) });
+  const stages = buildChain({ config, store, displays, generator, dream: { library, ops }, onLoopWrap: (passes) => osc?.loopWrapped(passes), recorder });
   await initChain(stages);
   const startedAt = Date.now();
 
@@ -80,7 +85,8 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   let goodFrames = 0;
   let generatingSince: number | null = null;
   const generating = () => {
-    const on = displays.count > 0 && hours.open;
+    // A recording keeps frames coming even while no display is connected.
+    const on = (displays.count > 0 || recorder.active) && hours.open;
     generatingSince = on ? (generatingSince ?? Date.now()) : null;
     return on;
   };
@@ -113,12 +119,13 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   app.use(securityHeaders(), bodyLimit(), requestLimit.middleware);
   app.use(httpInputs(store, { status, health }, httpAccess));
   app.use(presetRoutes(presets, store, httpAccess));
+  app.use(recordingRoutes(recorder, httpAccess));
   app.use(oscQueryRouter(oscSpace, () => store.state, () => ({ oscPort: osc?.port ?? null, oscHost: config.oscHost })));
   servePages(app, config.pagesDir);
   app.use(notFound, errorHandler);
   const stopSocketInputs = attachSocketInputs(io, store, displays, presets, { policy, failures: authFailures, eventRate: config.socketEventRate });
   if (config.oscPort !== 'off') {
-    osc = await OscInput.start(store, presets, { port: config.oscPort, host: config.oscHost, allow: config.oscAllow, feedback: config.oscFeedback }, oscSpace);
+    osc = await OscInput.start(store, presets, { port: config.oscPort, host: config.oscHost, allow: config.oscAllow, feedback: config.oscFeedback, recorder }, oscSpace);
   }
   heartbeats.attach(io);
 
@@ -160,6 +167,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
       systemd?.stop();
       await loop.stop();
       const results = await Promise.allSettled([
+        recorder.close(),
         new Promise<void>((resolve) => io.close(() => resolve())),
         osc?.close(),
         disposeChain(stages).then(() => Promise.allSettled([library.dispose(), ops.dispose()])),
@@ -169,7 +177,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     })();
     return closing;
   };
-  return { url, port, config, store, loop, osc, presets, close };
+  return { url, port, config, store, loop, osc, presets, recorder, close };
 }
 
 /** Dream settings the schema cannot check: the style must exist, and dreaming needs a network. */

@@ -50,6 +50,10 @@ export const ConfigSchema = z
     oscFeedback: hostList.default([]),
     /** Folder of saved presets, one JSON file each. */
     presetsDir: z.string().default(resolve(ROOT_DIR, 'presets')),
+    /** Folder live recordings are written to (docs/recording.md). */
+    recordingsDir: z.string().default(resolve(ROOT_DIR, 'recordings')),
+    /** Recording refuses to start, and stops cleanly, when the recordings disk has less free than this (bytes). */
+    minFreeBytes: z.coerce.number().int().min(0).default(2_000_000_000),
     /** Opening hours (see server/schedule.ts); absent means always open. From the environment or a flag, as JSON. */
     schedule: z.preprocess(parseJsonString, ScheduleSchema).optional(),
     /** A display that has sent no heartbeat for this many seconds is reported as stale by /health. */
@@ -89,6 +93,8 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_OSC_ALLOW: 'oscAllow',
   PORTRAITS_OSC_FEEDBACK: 'oscFeedback',
   PORTRAITS_PRESETS_DIR: 'presetsDir',
+  PORTRAITS_RECORDINGS_DIR: 'recordingsDir',
+  PORTRAITS_MIN_FREE_BYTES: 'minFreeBytes',
   PORTRAITS_SCHEDULE: 'schedule',
   PORTRAITS_HEARTBEAT_STALE_SECONDS: 'heartbeatStaleSeconds',
   PORTRAITS_DEGRADED_FPS_RATIO: 'degradedFpsRatio',

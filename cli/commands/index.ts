@@ -7,5 +7,6 @@ import { models } from './models.js';
 import { dataset, train } from './python-tools.js';
 import { evaluateModel, exportModel } from './model-files.js';
 import { oscTable } from './osc-table.js';
+import { video } from './video.js';
 
-export const COMMANDS: readonly Command[] = [dataset, train, exportModel, evaluateModel, convert, dream, models, doctor, oscTable];
+export const COMMANDS: readonly Command[] = [dataset, train, exportModel, evaluateModel, convert, dream, video, models, doctor, oscTable];

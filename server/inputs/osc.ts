@@ -16,6 +16,7 @@ import { SERVICE, argsToPatch, buildAddressSpace, paramArgs, type AddressSpace, 
 import { OscDecodeError, decodePacket, type OscBundle, type OscMessage } from '../osc/codec.js';
 import { allowList, endpointKey, formatEndpoint, parseEndpoint, type Endpoint } from '../osc/endpoints.js';
 import { Feedback, type OutMessage } from '../osc/feedback.js';
+import type { LiveRecorder } from '../recording/recorder.js';
 
 const log = logger('osc');
 
@@ -28,6 +29,8 @@ export interface OscOptions {
   host: string;
   allow: readonly string[];
   feedback: readonly string[];
+  /** Live recording, for /portraits/record/start and /stop; absent: those addresses answer with an error. */
+  recorder?: LiveRecorder;
 }
 
 type Part = { step: Step } | { action: () => void | Promise<void> } | { error: string } | { skip: true };
@@ -63,6 +66,7 @@ export class OscInput {
     private readonly allowed: (host: string) => boolean,
     staticTargets: readonly Endpoint[],
     readonly host: string,
+    private readonly recorder: LiveRecorder | null = null,
   ) {
     this.feedback = new Feedback(space, (packet, to) => this.send(packet, to), store.state, staticTargets);
     this.unsubscribe.push(
@@ -93,7 +97,7 @@ export class OscInput {
       socket.close();
       throw new ConfigError(`OSC cannot listen on UDP ${opts.host}:${opts.port}: ${err.message} (set oscPort with --osc-port or PORTRAITS_OSC_PORT, or 'off')`);
     });
-    const input = new OscInput(socket, store, presets, space, allowed, targets, opts.host);
+    const input = new OscInput(socket, store, presets, space, allowed, targets, opts.host, opts.recorder ?? null);
     socket.on('message', (bytes, rinfo) => {
       try {
         input.receive(bytes, rinfo);
@@ -244,6 +248,29 @@ export class OscInput {
       }
       case SERVICE.presetList:
         return { action: () => this.reply(sender, [listMessage(this.presets.names())]) };
+      case SERVICE.recordStart:
+      case SERVICE.recordStop: {
+        const first = args[0];
+        if (first === 0 || first === false || first === 0n) return { skip: true };
+        const recorder = this.recorder;
+        if (!recorder) return { error: 'recording is not available on this server' };
+        return {
+          action: async () => {
+            try {
+              if (address === SERVICE.recordStart) await recorder.start(origin);
+              else {
+                const done = await recorder.stop('stopped by the VJ');
+                if (done.error) this.replyError(sender, `${address}: ${done.error}`);
+              }
+            } catch (err) {
+              return this.replyError(sender, `${address}: ${(err as Error).message}`);
+            }
+            const status = recorder.status();
+            const file = status.recording ? status.file : status.last?.file;
+            this.reply(sender, [{ address: SERVICE.recordStatus, args: [{ type: status.recording ? 'T' : 'F', value: status.recording }, { type: 's', value: file ?? '' }] }]);
+          },
+        };
+      }
       case SERVICE.register:
       case SERVICE.unregister: {
         const port = portArg(args, types, sender.port);

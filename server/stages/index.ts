@@ -12,6 +12,7 @@ import { DreamStage } from './dream.js';
 import { EncodeStage } from './encode.js';
 import { GenerateStage, type GeneratorSpec } from './generate.js';
 import { LatentStage } from './latent.js';
+import { RecordStage, type FrameTap } from './record.js';
 import { SendStage } from './send.js';
 import type { Stage } from './stage.js';
 
@@ -25,6 +26,8 @@ export interface ChainDeps {
   clock?: () => number;
   /** The keyframe loop started a new pass (see LatentStageOptions.onLoopWrap). */
   onLoopWrap?: (passes: number) => void;
+  /** The live recorder (server/recording/), tapped after send; absent leaves the record stage out. */
+  recorder?: FrameTap;
 }
 
 export function buildChain(deps: ChainDeps): Stage[] {
@@ -35,6 +38,7 @@ export function buildChain(deps: ChainDeps): Stage[] {
     deps.dream.library.styles.length ? new DreamStage(store, deps.dream.ops, deps.dream.library, { size: config.dreamSize }) : null,
     new EncodeStage({ size: config.frameSize, quality: config.jpegQuality }),
     new SendStage(displays),
+    deps.recorder ? new RecordStage(deps.recorder) : null,
   ];
   return stages.filter((s): s is Stage => s !== null);
 }

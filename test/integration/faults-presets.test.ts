@@ -18,7 +18,7 @@ import { killDuringWrites } from './faults-kill.js';
 const WRITER = fileURLToPath(new URL('./faults-preset-writer.ts', import.meta.url));
 const TARGET_WRITES = Number(process.env.FAULT_WRITES ?? 1000);
 /** Writes per child life on average; each life ends with SIGKILL at a random moment. */
-const WRITES_PER_LIFE = 100;
+const WRITES_PER_LIFE = 25;
 
 interface Life {
   lastDone: Map<string, number>;

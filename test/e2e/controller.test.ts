@@ -31,7 +31,9 @@ describe.skipIf(!chromium)('controller page', { timeout: 60_000 }, () => {
 
   beforeAll(async () => {
     await ensurePagesBuilt();
-    server = await startTestServer();
+    // With an admin token set, the tablet pages are visitors, as in the gallery (without one,
+    // this machine's own clients are the administrator: docs/reliability.md).
+    server = await startTestServer({ adminToken: 'e2e-controller-admin-token' });
     browser = await launchBrowser(chromium!);
     display = await browser.open(`${server.url}/`, { width: 640, height: 640 });
     tablet = await browser.open(`${server.url}/controller/`, TABLET);

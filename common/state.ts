@@ -49,6 +49,10 @@ export const StateSchema = z.object({
     /** Scales the live pass cycles through, one per frame (1 = full size only). */
     octaves: z.number().int().min(1).max(6),
   }),
+  upscale: z.object({
+    /** ESRGAN passes after the dream: 'auto' picks the largest that keeps the frame rate; x2/x4 force one pass. */
+    mode: z.enum(['auto', 'off', 'x2', 'x4']),
+  }),
   /** When true, tablets are politely locked out (the VJ has the stage). */
   visitorLock: z.boolean(),
 });
@@ -64,6 +68,7 @@ export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze<LiveState>({
   glide: 0.6,
   display: { crossfade: 0, blackout: 0, caption: false },
   dream: { mode: 'off', strength: 0.5, style: '', octaves: 2 },
+  upscale: { mode: 'auto' },
   visitorLock: false,
 });
 

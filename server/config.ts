@@ -38,6 +38,12 @@ export const ConfigSchema = z
     dreamModel: z.string().regex(/^([a-z0-9][a-z0-9._-]*)?$/i, 'letters, digits, . _ - only').default(''),
     /** Side in pixels of the square the live dream pass works at. */
     dreamSize: z.coerce.number().int().min(32).max(1024).default(128),
+    /** ESRGAN family of the live upscale passes (converted from its npm package at first start); 'off' leaves the stage out. */
+    upscaler: z.enum(['esrgan-slim', 'esrgan-medium', 'off']).default('esrgan-slim'),
+    /** Where converted upscalers are cached, one folder per model, keyed by package version (never committed). */
+    upscaleCacheDir: z.string().default(resolve(ROOT_DIR, 'models/.converted')),
+    /** In upscale mode 'auto', the share of the frame period (1/fps) the whole frame path may use. */
+    upscaleBudget: z.coerce.number().min(0.1).max(1).default(0.9),
     /** Folder of the built pages (npm run build). */
     pagesDir: z.string().default(resolve(ROOT_DIR, 'dist/pages')),
     /** UDP port for OSC control (see docs/osc.md); 0 picks a free port, 'off' disables OSC. */
@@ -88,6 +94,9 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_JPEG_QUALITY: 'jpegQuality',
   PORTRAITS_DREAM_MODEL: 'dreamModel',
   PORTRAITS_DREAM_SIZE: 'dreamSize',
+  PORTRAITS_UPSCALER: 'upscaler',
+  PORTRAITS_UPSCALE_CACHE_DIR: 'upscaleCacheDir',
+  PORTRAITS_UPSCALE_BUDGET: 'upscaleBudget',
   PORTRAITS_OSC_PORT: 'oscPort',
   PORTRAITS_OSC_HOST: 'oscHost',
   PORTRAITS_OSC_ALLOW: 'oscAllow',

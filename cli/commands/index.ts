@@ -7,6 +7,7 @@ import { models } from './models.js';
 import { dataset, train } from './python-tools.js';
 import { evaluateModel, exportModel } from './model-files.js';
 import { oscTable } from './osc-table.js';
+import { render } from './render.js';
 import { video } from './video.js';
 
-export const COMMANDS: readonly Command[] = [dataset, train, exportModel, evaluateModel, convert, dream, video, models, doctor, oscTable];
+export const COMMANDS: readonly Command[] = [dataset, train, exportModel, evaluateModel, convert, dream, render, video, models, doctor, oscTable];

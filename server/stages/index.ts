@@ -14,6 +14,7 @@ import { GenerateStage, type GeneratorSpec } from './generate.js';
 import { LatentStage } from './latent.js';
 import { RecordStage, type FrameTap } from './record.js';
 import { SendStage } from './send.js';
+import { UpscaleStage } from './upscale.js';
 import type { Stage } from './stage.js';
 
 export interface ChainDeps {
@@ -36,9 +37,25 @@ export function buildChain(deps: ChainDeps): Stage[] {
     new LatentStage(store, { dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.onLoopWrap ? { onLoopWrap: deps.onLoopWrap } : {}) }),
     new GenerateStage(generator.session, generator.spec),
     deps.dream.library.styles.length ? new DreamStage(store, deps.dream.ops, deps.dream.library, { size: config.dreamSize }) : null,
+    upscaleStage(config, store, generator.spec.resolution),
     new EncodeStage({ size: config.frameSize, quality: config.jpegQuality }),
     new SendStage(displays),
     deps.recorder ? new RecordStage(deps.recorder) : null,
   ];
   return stages.filter((s): s is Stage => s !== null);
+}
+
+/** The ESRGAN passes, unless config.upscaler is 'off'. */
+function upscaleStage(config: ResolvedConfig, store: Store, generatorSize: number): UpscaleStage | null {
+  const family = config.upscaler;
+  if (family === 'off') return null;
+  return new UpscaleStage(store, {
+    family,
+    cacheDir: config.upscaleCacheDir,
+    provider: config.provider,
+    fps: config.fps,
+    budget: config.upscaleBudget,
+    frameSize: config.frameSize,
+    measureSize: generatorSize,
+  });
 }

@@ -1,0 +1,178 @@
+/**
+ * `portraits render`: a print. Generator (seed) -> optional offline dream -> ESRGAN
+ * passes (x4, or x2 when that is enough) in overlapping, feathered tiles until the
+ * picture is at least --size -> Lanczos resize to exactly --size -> PNG whose metadata
+ * carries the seed, model, settings and the statement that the person does not exist.
+ * With --compare it writes the README's side-by-side (nearest | bicubic | ESRGAN) instead.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT_DIR } from '../../server/config.js';
+import { DEFAULT_DREAM, dreamImage, type DreamSettings } from '../../server/dream/engine.js';
+import { ImageOps } from '../../server/dream/image-ops.js';
+import { DreamNet } from '../../server/dream/net.js';
+import { dreamSpec, dreamTensor, readManifest } from '../../server/models/registry.js';
+import type { PlanarImage } from '../../server/stages/stage.js';
+import { describeCheck, UPSCALER_FAMILIES, type ConvertedUpscaler, type UpscaleFactor, type UpscalerFamily } from '../../server/upscale/converted.js';
+import { planName, stackToSize } from '../../server/upscale/plan.js';
+import { comparisonPng, openPrintGenerator, writePrint } from '../../server/upscale/print.js';
+import { upscaleStack } from '../../server/upscale/stack.js';
+import { Upscaler } from '../../server/upscale/upscaler.js';
+import { UsageError, type Command } from '../command.js';
+import { progressBar, type Bar } from '../progress.js';
+
+const usage =
+  'portraits render --out OUT.png [--seed 42] [--size 4096] [--model default-face] [--upscaler esrgan-medium|esrgan-slim] ' +
+  '[--tile 256] [--overlap 32] [--dream] [--dream-model ID] [--dream-layer NAME] [--dream-iterations N] [--dream-octaves N] ' +
+  '[--dream-step S] [--dream-size PX] [--dpi 300] [--compare] [--models-dir DIR] [--cache-dir DIR]';
+
+const DEFAULTS = { seed: 42, size: 4096, compareSize: 256, tile: 256, overlap: 32, dreamSize: 128, dpi: 300 } as const;
+
+function number(values: Record<string, unknown>, key: string, fallback: number, check: (n: number) => boolean): number {
+  const raw = values[key];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${key} ${String(raw)} is out of range`);
+  return n;
+}
+
+const int = (lo: number, hi: number) => (n: number) => Number.isInteger(n) && n >= lo && n <= hi;
+
+export const render: Command = {
+  name: 'render',
+  summary: 'render a print: a seed\'s portrait, optionally dreamed, upscaled by stacked ESRGAN passes to --size, PNG with metadata',
+  usage,
+  async run(argv) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: {
+          out: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' }, model: { type: 'string' }, upscaler: { type: 'string' },
+          tile: { type: 'string' }, overlap: { type: 'string' }, dream: { type: 'boolean' }, 'dream-model': { type: 'string' },
+          'dream-layer': { type: 'string' }, 'dream-iterations': { type: 'string' }, 'dream-octaves': { type: 'string' },
+          'dream-step': { type: 'string' }, 'dream-size': { type: 'string' }, dpi: { type: 'string' }, compare: { type: 'boolean' },
+          'models-dir': { type: 'string' }, 'cache-dir': { type: 'string' },
+        },
+        strict: true,
+      }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (!values.out) throw new UsageError('--out is required');
+    const family = (values.upscaler ?? 'esrgan-medium') as UpscalerFamily;
+    if (!UPSCALER_FAMILIES.includes(family)) throw new UsageError(`--upscaler must be one of ${UPSCALER_FAMILIES.join(', ')}`);
+    const seed = number(values, 'seed', DEFAULTS.seed, int(0, 2 ** 31 - 1));
+    const compare = values.compare === true;
+    const size = number(values, 'size', compare ? DEFAULTS.compareSize : DEFAULTS.size, int(16, 16384));
+    const tile = number(values, 'tile', DEFAULTS.tile, int(8, 1024));
+    const overlap = number(values, 'overlap', Math.min(DEFAULTS.overlap, Math.floor(tile / 2)), int(0, Math.floor(tile / 2)));
+    const dreaming = values.dream === true || Object.keys(values).some((k) => k.startsWith('dream-'));
+    const dream: DreamSettings = {
+      octaves: number(values, 'dream-octaves', DEFAULT_DREAM.octaves, int(1, 12)),
+      octaveScale: DEFAULT_DREAM.octaveScale,
+      iterations: number(values, 'dream-iterations', DEFAULT_DREAM.iterations, int(1, 1000)),
+      step: number(values, 'dream-step', DEFAULT_DREAM.step, (n) => n > 0 && n <= 100),
+      jitter: DEFAULT_DREAM.jitter,
+      seed,
+    };
+    const dreamSize = number(values, 'dream-size', DEFAULTS.dreamSize, int(16, 2048));
+    const dpi = number(values, 'dpi', DEFAULTS.dpi, int(1, 2400));
+    const modelsDir = resolve(values['models-dir'] ?? join(ROOT_DIR, 'models'));
+    const cacheDir = resolve(values['cache-dir'] ?? join(ROOT_DIR, 'models', '.converted'));
+    const out = resolve(values.out);
+
+    const generator = await openPrintGenerator(modelsDir, values.model ?? 'default-face');
+    const upscalers = new Map<UpscaleFactor, Upscaler>();
+    const ops = await ImageOps.create();
+    try {
+      let image = await generator.paint(seed);
+      const small = image;
+      let dreamInfo: Record<string, unknown> | null = null;
+      if (dreaming) {
+        const dreamId = values['dream-model'] ?? generator.manifest.related?.critic;
+        if (!dreamId) throw new UsageError(`model '${generator.id}' names no related critic to dream with; pass --dream-model ID`);
+        const dir = join(modelsDir, dreamId);
+        const manifest = await readManifest(dir);
+        const tensor = dreamTensor(manifest, values['dream-layer']);
+        const net = await DreamNet.open(dreamSpec(dir, manifest, tensor), 'cpu');
+        try {
+          image = await ops.resize(image, dreamSize, dreamSize);
+          const bar = progressBar('dream  ', dream.octaves * dream.iterations);
+          image = await dreamImage(net, ops, image, dream, (p) => bar.update(p.done, `objective ${p.objective.toFixed(3)}`));
+          bar.stop();
+        } finally {
+          await net.dispose();
+        }
+        dreamInfo = { model: dreamId, layer: values['dream-layer'] ?? manifest.dream?.layers[0]?.name ?? tensor, size: dreamSize, ...dream };
+      }
+
+      const plan = compare ? stackToSize(image.width, size, [4]) : stackToSize(image.width, size);
+      const converted: ConvertedUpscaler[] = [];
+      for (const f of new Set(plan)) {
+        const bars = conversionBars();
+        const loaded = await Upscaler.load(family, f, 'cpu', { cacheDir, onProgress: bars.update }).finally(bars.stop);
+        upscalers.set(f, loaded.upscaler);
+        converted.push(loaded.converted);
+        process.stderr.write(`${loaded.converted.id}: ${loaded.converted.fresh ? 'converted' : 'cached'} in ${loaded.converted.dir}; ${describeCheck(loaded.converted)}\n`);
+      }
+
+      let bar: Bar | null = null;
+      const started = performance.now();
+      const upscaled = await upscaleStack(image, plan, upscalers, {
+        tile,
+        overlap,
+        onTile: (done, total, pass) => {
+          bar ??= progressBar('upscale', total, 'tiles');
+          bar.update(done, `pass ${pass}/${plan.length} (${planName(plan)})`);
+        },
+      });
+      (bar as Bar | null)?.stop();
+      const seconds = (performance.now() - started) / 1000;
+      process.stderr.write(`upscaled ${image.width} px -> ${upscaled.width} px with ${family} ${planName(plan)} in ${seconds.toFixed(1)} s\n`);
+
+      if (compare) {
+        await writeFile(out, await comparisonPng(small, upscaled, size, `${family} ${planName(plan)}`));
+        process.stderr.write(`wrote ${out}\n`);
+        return 0;
+      }
+      const licence = generator.manifest.licence;
+      await writePrint(upscaled, size, out, {
+        seed,
+        model: generator.id,
+        rights: [licence.model, licence.data].filter(Boolean).join(' '),
+        settings: {
+          size,
+          generator: { id: generator.id, resolution: generator.spec.resolution },
+          dream: dreamInfo,
+          upscaler: { family, passes: planName(plan), packages: [...new Set(converted.map((c) => `${c.key.package}@${c.key.version}`))], tile, overlap },
+          resize: upscaled.width === size ? null : `${upscaled.width} -> ${size} lanczos3`,
+        },
+        software: 'Imaginary Portraits (portraits render)',
+        created: new Date(),
+      }, dpi);
+      process.stderr.write(`wrote ${out} (${size}x${size} px, ${((size / dpi) * 2.54).toFixed(1)} cm at ${dpi} dpi; seed ${seed}, model ${generator.id})\n`);
+      return 0;
+    } finally {
+      await Promise.allSettled([generator.dispose(), ops.dispose(), ...[...upscalers.values()].map((u) => u.dispose())]);
+    }
+  },
+};
+
+/** A bar per conversion step, shown only when a conversion actually runs (first use). */
+function conversionBars(): { update: (p: { id: string; step: string; done: number; total: number }) => void; stop: () => void } {
+  let key = '';
+  let bar: Bar | null = null;
+  return {
+    update(p) {
+      if (`${p.id}:${p.step}` !== key) {
+        bar?.stop();
+        key = `${p.id}:${p.step}`;
+        bar = progressBar(`convert ${p.id}: ${p.step}`, p.total);
+      }
+      bar!.update(p.done);
+    },
+    stop: () => bar?.stop(),
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The offline side of the stack (`portraits render`): one portrait from a seed with the
+ * live generator stage, the final resize to exactly the print size, the PNG with its
+ * metadata, and the side-by-side comparison picture for the README.
+ */
+import { join } from 'node:path';
+import sharp, { type KernelEnum } from 'sharp';
+import { seedToLatent } from '../../common/latent.js';
+import type { FrameMeta } from '../../common/frame.js';
+import type { Manifest } from '../../common/manifest.js';
+import { planarToSharp } from '../image/planar.js';
+import { generatorSpec, readManifest } from '../models/registry.js';
+import type { ProviderChoice } from '../onnx/runtime.js';
+import { ModelSession } from '../onnx/session.js';
+import { GenerateStage, type GeneratorSpec } from '../stages/generate.js';
+import type { FrameJob, PlanarImage } from '../stages/stage.js';
+import { withPrintMetadata, type PrintInfo } from './print-metadata.js';
+
+export interface PrintGenerator {
+  id: string;
+  dir: string;
+  manifest: Manifest;
+  spec: GeneratorSpec;
+  /** The portrait of `seed`, planar RGB in [0, 1] at the generator's resolution. */
+  paint(seed: number): Promise<PlanarImage>;
+  dispose(): Promise<void>;
+}
+
+/** Opens generator `id` from `modelsDir` (no fallback: a print names its model). */
+export async function openPrintGenerator(modelsDir: string, id: string, provider: ProviderChoice = 'cpu'): Promise<PrintGenerator> {
+  const dir = join(modelsDir, id);
+  const manifest = await readManifest(dir);
+  const { file, spec } = generatorSpec(manifest);
+  const session = await ModelSession.open(join(dir, file), provider, {
+    inputs: [{ name: spec.input, dims: [null, spec.latentSize] }],
+    outputs: [{ name: spec.output, dims: [null, 3, spec.resolution, spec.resolution] }],
+  });
+  // The live pipeline's own stage, so a print of seed 42 is the face the display shows for seed 42.
+  const stage = new GenerateStage(session, spec);
+  return {
+    id,
+    dir,
+    manifest,
+    spec,
+    async paint(seed) {
+      const meta: FrameMeta = { frame: 0, serverTime: Date.now(), stateVersion: 0, mode: 'seed', seeds: [seed, seed], t: 0, width: 0, height: 0, format: 'jpeg', timings: {} };
+      const job: FrameJob = { meta, latent: seedToLatent(seed, spec.latentSize) };
+      await stage.run(job);
+      return job.image!;
+    },
+    dispose: () => stage.dispose(),
+  };
+}
+
+/**
+ * Resizes to exactly `size` x `size` (Lanczos; the stack ends at or above it) and writes a
+ * PNG with the print's metadata and its print resolution (`dpi`, what a print shop reads).
+ */
+export async function writePrint(img: PlanarImage, size: number, path: string, info: PrintInfo, dpi = 300): Promise<void> {
+  let out = planarToSharp(img);
+  if (img.width !== size || img.height !== size) out = out.resize(size, size, { fit: 'fill', kernel: 'lanczos3' });
+  await withPrintMetadata(out.withDensity(dpi), info).png({ compressionLevel: 6 }).toFile(path);
+}
+
+const LABEL_HEIGHT = 28;
+const GAP = 4;
+
+/**
+ * Three panels of `panel` px from one small portrait: nearest-neighbour, bicubic, and the
+ * ESRGAN stack's result (`upscaled`, resized to the panel if it is not already), labelled.
+ */
+export async function comparisonPng(small: PlanarImage, upscaled: PlanarImage, panel: number, esrganLabel: string): Promise<Buffer> {
+  const fit = (img: PlanarImage, kernel: keyof KernelEnum) =>
+    (img.width === panel && img.height === panel ? planarToSharp(img) : planarToSharp(img).resize(panel, panel, { fit: 'fill', kernel })).png().toBuffer();
+  const panels = [
+    { label: `nearest (${small.width} px)`, png: await fit(small, 'nearest') },
+    { label: 'bicubic', png: await fit(small, 'cubic') },
+    { label: esrganLabel, png: await fit(upscaled, 'lanczos3') },
+  ];
+  const width = panels.length * panel + (panels.length - 1) * GAP;
+  const height = panel + LABEL_HEIGHT;
+  const labels = panels
+    .map((p, i) => `<text x="${i * (panel + GAP) + panel / 2}" y="${panel + 19}" text-anchor="middle">${escapeXml(p.label)}</text>`)
+    .join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><style>text{font:13px sans-serif;fill:#ddd}</style>${labels}</svg>`;
+  return sharp({ create: { width, height, channels: 3, background: '#111' } })
+    .composite([...panels.map((p, i) => ({ input: p.png, left: i * (panel + GAP), top: 0 })), { input: Buffer.from(svg), left: 0, top: 0 }])
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

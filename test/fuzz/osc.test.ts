@@ -14,18 +14,19 @@ import { decodePacket, encodeBundle, encodeMessage } from '../../server/osc/code
 import { Fuzz } from './inputs.js';
 import { framesStillFlow, fuzzCount, startServerProcess, type ServerProcess } from './server-process.js';
 
-const COUNT = fuzzCount(100_000);
+const COUNT = fuzzCount(50_000);
 /**
  * Packets between two round trips. UDP has no flow control: the sender waits for the
  * server to catch up, and a burst stays well inside the kernel's default receive buffer.
  */
-const BATCH = 64;
+const BATCH = 96;
 const fuzz = new Fuzz();
 const space = buildAddressSpace();
 let server: ServerProcess;
 let udp: dgram.Socket;
 let errorsReceived = 0;
 let probeReplies = 0;
+let onProbeReply: (() => void) | null = null;
 
 beforeAll(async () => {
   server = await startServerProcess();
@@ -41,7 +42,10 @@ beforeAll(async () => {
       return;
     }
     if (address === SERVICE.error) errorsReceived += 1;
-    else if (address === SERVICE.presetList) probeReplies += 1;
+    else if (address === SERVICE.presetList) {
+      probeReplies += 1;
+      onProbeReply?.();
+    }
   });
   console.log(`OSC fuzz: ${COUNT} packets, seed ${fuzz.seed} (FUZZ_SEED to replay)`);
 }, 240_000);
@@ -59,14 +63,18 @@ function send(packet: Uint8Array): void {
 async function roundTrip(): Promise<void> {
   const want = probeReplies + 1;
   const end = Date.now() + 20_000;
-  let resendAt = 0;
   while (probeReplies < want) {
     if (Date.now() > end) throw new Error(`the OSC server stopped answering (process exit: ${JSON.stringify(server.exit)})`);
-    if (Date.now() >= resendAt) {
-      send(encodeMessage(SERVICE.presetList));
-      resendAt = Date.now() + 2000;
-    }
-    await new Promise((r) => setTimeout(r, 1));
+    send(encodeMessage(SERVICE.presetList));
+    // Wait for the reply, resending now and then in case a datagram was lost.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      onProbeReply = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    onProbeReply = null;
   }
 }
 

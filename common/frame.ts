@@ -17,6 +17,8 @@ export interface FrameMeta {
   dream?: { mode: string; style: string };
   /** Milliseconds per stage for this frame. */
   timings: Record<string, number>;
+  /** The latent itself, only when the server runs with `debugFrameLatent` (tests measure glides with it). */
+  latent?: number[];
 }
 
 export const FRAME_MIME = { jpeg: 'image/jpeg' } as const;

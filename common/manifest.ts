@@ -70,10 +70,15 @@ export const DatasetTermsSchema = z.object({
   terms: z.string().min(1),
 });
 
-/** A named direction in latent space (e.g. "age"): adding it to a latent moves the face along it. */
+/**
+ * A named direction in latent space (e.g. "age"): adding value x vector to a latent moves
+ * the face along it. Sliders run from -1 to 1, so the vector is scaled to what +1 should do.
+ */
 export const DirectionSchema = z.object({
   vector: z.array(z.number()).min(1),
   description: z.string().optional(),
+  /** What the slider's -1 and +1 ends look like, e.g. ["younger", "older"]. */
+  ends: z.tuple([z.string().min(1), z.string().min(1)]).optional(),
 });
 
 export const ManifestSchema = z

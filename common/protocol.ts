@@ -73,6 +73,47 @@ export interface Status {
   frameSize: number;
 }
 
+/**
+ * What one tablet may do right now under the turn policy (server/arbitration.ts,
+ * docs/tablet.md): 'free' (nobody steers: the first touch takes the turn), 'yours'
+ * (this tablet steers), 'waiting' (another tablet steers; this one is `position` in the
+ * queue, 1 = next), 'watching' (another tablet steers; touching a control joins the queue).
+ */
+export interface TabletStatus {
+  turn: 'free' | 'yours' | 'waiting' | 'watching';
+  /** 1-based place in the queue while waiting, else 0. */
+  position: number;
+  /** Tablets waiting for a turn. */
+  queue: number;
+  /** Yours: seconds left if someone is waiting (null: no limit while nobody waits). Waiting: about this long until your turn. */
+  seconds: number | null;
+  /** True while nobody has touched anything for a while and the installation wanders by itself. */
+  attract: boolean;
+}
+
+/** Save the portrait on screen (PNG + JSON sidecar) for the visitor to fetch from their phone. */
+export type CaptureAck =
+  | { ok: true; id: string; /** The capture's page on the installation's network (for the QR code). */ url: string; /** The QR code of `url`, as an SVG data URL. */ qr: string }
+  | { ok: false; error: string };
+
+/** GET /api/tablet: what the controller page needs to build itself. */
+export interface TabletSetup {
+  model: {
+    id: string;
+    /** Where the page fetches the generator (same origin), to render candidate faces itself. */
+    url: string;
+    input: string;
+    output: string;
+    latentSize: number;
+    resolution: number;
+    range: [number, number];
+  };
+  /** The manifest's named latent directions, in the manifest's order; the vectors stay on the server. */
+  directions: { name: string; description?: string; ends?: [string, string] }[];
+  /** Friendly dream layer names; empty when no dream network is installed. */
+  dreamStyles: { name: string; description?: string }[];
+}
+
 export interface ServerToClientEvents {
   /** A new frame; the display acknowledges once it has decoded it, which paces the sender. */
   frame: (meta: FrameMeta, image: ArrayBuffer | Uint8Array, ack: () => void) => void;
@@ -81,6 +122,8 @@ export interface ServerToClientEvents {
   status: (status: Status) => void;
   /** The preset names, on connect and whenever one is saved or deleted. */
   presets: (names: string[]) => void;
+  /** Controllers only: this tablet's turn and the queue, on connect and whenever they change. */
+  tablet: (status: TabletStatus) => void;
 }
 
 export interface ClientToServerEvents {
@@ -91,6 +134,8 @@ export interface ClientToServerEvents {
   preset: (command: unknown, ack?: (result: PresetAck) => void) => void;
   /** Displays only; see `HeartbeatSchema`. */
   heartbeat: (beat: Heartbeat) => void;
+  /** Controllers: save the portrait on screen; the ack carries its page and QR code. */
+  capture: (ack: (result: CaptureAck) => void) => void;
 }
 
 /** The socket.io path; the pages are served from the same origin. */

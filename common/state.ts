@@ -31,6 +31,12 @@ export const StateSchema = z.object({
   }),
   /** Seconds over which the face glides to a new target (exponential follow); 0 jumps. */
   glide: z.number().min(0).max(10),
+  /**
+   * Semantic sliders: each named direction of the generator's manifest (e.g. "age") moves
+   * the latent by value x its vector, -1..1 (the vectors are scaled so the ends stay faces).
+   * A patch changes only the names it carries; the server refuses names its model lacks.
+   */
+  directions: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/i, 'a direction name from the model manifest'), z.number().min(-1).max(1)),
   display: z.object({
     /** Seconds the display takes to blend from one frame to the next; 0 follows the measured frame interval. */
     crossfade: z.number().min(0).max(5),
@@ -66,6 +72,7 @@ export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze<LiveState>({
   loop: { seeds: [1, 2, 3, 4], period: 40 },
   plane: { seed: 7, x: 8, y: 8 },
   glide: 0.6,
+  directions: {},
   display: { crossfade: 0, blackout: 0, caption: false },
   dream: { mode: 'off', strength: 0.5, style: '', octaves: 2 },
   upscale: { mode: 'auto' },

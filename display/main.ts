@@ -6,6 +6,7 @@
 import { DEFAULT_STATE, type LiveState } from '../common/state.js';
 import { wallCaption } from './caption.js';
 import { exposeDebugHook } from './debug.js';
+import { burnInDrift } from './drift.js';
 import { sendHeartbeats } from './heartbeat.js';
 import { createDrawLoop } from './loop.js';
 import { connectDisplay } from './net.js';
@@ -46,9 +47,15 @@ function start(canvas: HTMLCanvasElement, waiting: ReturnType<typeof waitingLigh
   const stage = new Stage(canvas);
   const picture = new Picture(stage);
   const pace = new FramePace();
-  const caption = wallCaption(element('caption', HTMLElement));
+  const captionElement = element('caption', HTMLElement);
+  const caption = wallCaption(captionElement);
+  // Burn-in care: picture and label wander a few pixels, slowly, while a picture is up.
+  const drift = burnInDrift();
   const loop = createDrawLoop((now) => {
     const moving = picture.advance(now);
+    const offset = drift.take(now);
+    stage.setOffset(offset.x, offset.y);
+    captionElement.style.transform = `translate(${offset.x.toFixed(2)}px, ${offset.y.toFixed(2)}px)`;
     stage.render();
     return moving;
   });
@@ -62,6 +69,9 @@ function start(canvas: HTMLCanvasElement, waiting: ReturnType<typeof waitingLigh
   /** Brightness follows the situation: dark while waiting, otherwise as bright as the blackout allows. */
   const relight = (durationMs: number) => {
     picture.fadeTo(connected && live ? 1 - look.blackout : 0, durationMs, performance.now());
+    // No picture, nothing to protect: the waiting screen stays idle (draw on demand).
+    if (connected && live) drift.start(() => loop.request(), () => Math.min(window.devicePixelRatio || 1, 2));
+    else drift.stop();
     caption.show(live && look.caption);
     loop.request();
   };

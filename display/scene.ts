@@ -19,10 +19,11 @@ import {
 
 const vertexShader = /* glsl */ `
   uniform vec2 uScale;
+  uniform vec2 uOffset;
   varying vec2 vUv;
   void main() {
     vUv = uv;
-    gl_Position = vec4(position.xy * uScale, 0.0, 1.0);
+    gl_Position = vec4(position.xy * uScale + uOffset, 0.0, 1.0);
   }
 `;
 
@@ -44,6 +45,8 @@ export interface BlendUniforms {
   uMix: { value: number };
   uDim: { value: number };
   uScale: { value: Vector2 };
+  /** Burn-in drift, in clip-space units (display/drift.ts); never applied to snapshots. */
+  uOffset: { value: Vector2 };
 }
 
 /** Caps the device pixel ratio: past 2 the picture gains nothing and the fill rate doubles. */
@@ -67,6 +70,7 @@ export class Stage {
       uMix: { value: 1 },
       uDim: { value: 1 },
       uScale: { value: new Vector2(1, 1) },
+      uOffset: { value: new Vector2(0, 0) },
     };
     this.material = new ShaderMaterial({ uniforms: { ...this.uniforms }, vertexShader, fragmentShader, depthTest: false, depthWrite: false });
     const quad = new Mesh(this.geometry, this.material);
@@ -79,6 +83,13 @@ export class Stage {
   resize(): void {
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, MAX_PIXEL_RATIO));
     this.renderer.setSize(window.innerWidth, window.innerHeight, false);
+  }
+
+  /** Shifts the picture on screen by (x, y) CSS pixels, y downwards (burn-in drift); sub-pixel shifts are filtered smoothly. */
+  setOffset(x: number, y: number): void {
+    const w = Math.max(1, window.innerWidth);
+    const h = Math.max(1, window.innerHeight);
+    this.uniforms.uOffset.value.set((2 * x) / w, (-2 * y) / h);
   }
 
   setPictureAspect(aspect: number): void {
@@ -108,12 +119,15 @@ export class Stage {
    */
   renderInto(target: WebGLRenderTarget): void {
     const dim = this.uniforms.uDim.value;
+    const offset = this.uniforms.uOffset.value.clone();
     this.uniforms.uDim.value = 1;
     this.uniforms.uScale.value.set(1, 1);
+    this.uniforms.uOffset.value.set(0, 0);
     this.renderer.setRenderTarget(target);
     this.renderer.render(this.scene, this.camera);
     this.renderer.setRenderTarget(null);
     this.uniforms.uDim.value = dim;
+    this.uniforms.uOffset.value.copy(offset);
   }
 
   dispose(): void {

@@ -25,13 +25,15 @@ import { logger } from './log.js';
 import { dreamStyles, openGenerator } from './models/registry.js';
 import { ImageOps } from './dream/image-ops.js';
 import { DreamLibrary } from './dream/library.js';
-import { disposeChain, initChain } from './pipeline/chain.js';
+import { disposeChain, initChain, type ChainResult } from './pipeline/chain.js';
 import { FrameLoop } from './pipeline/loop.js';
 import { buildChain } from './stages/index.js';
+import type { FrameJob } from './stages/stage.js';
 import { OpeningHours } from './schedule.js';
 import { Store } from './store.js';
 import type { LiveState } from '../common/state.js';
 import { SystemdNotifier } from './watchdog.js';
+import { directionProblem, directionVectors, openVisitors } from './visitors.js';
 
 const log = logger('server');
 
@@ -54,14 +56,17 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const generator = await openGenerator(config);
   const library = new DreamLibrary(await dreamStyles(config, generator.manifest), config.provider);
   const ops = await ImageOps.create();
-  const store = new Store({ validate: (state) => dreamProblem(state, library) });
+  const directions = directionVectors(generator.manifest);
+  const store = new Store({ validate: (state) => dreamProblem(state, library) ?? directionProblem(state, directions) });
   const displays = new DisplayHub();
   const presets = await PresetStore.open(config.presetsDir);
   const recorder = new LiveRecorder({ dir: config.recordingsDir, fps: config.fps, minFreeBytes: config.minFreeBytes });
   const oscSpace = buildAddressSpace();
   let osc: OscInput | null = null;
-  const stages = buildChain({ config, store, displays, generator, dream: { library, ops }, onLoopWrap: (passes) => osc?.loopWrapped(passes), recorder });
+  const stages = buildChain({ config, store, displays, generator, dream: { library, ops }, onLoopWrap: (passes) => osc?.loopWrapped(passes), recorder, latent: { directions, exposeLatent: config.debugFrameLatent } });
   await initChain(stages);
+  // Tablets, attract mode and captures (docs/tablet.md).
+  const visitors = await openVisitors({ config, store, generator, dreamStyles: library.names() });
   const startedAt = Date.now();
 
   const app = express();
@@ -90,7 +95,12 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     generatingSince = on ? (generatingSince ?? Date.now()) : null;
     return on;
   };
-  const loop = new FrameLoop(stages, { fps: config.fps, active: generating, onFrame: (_job, result) => void (result.ok && goodFrames++) });
+  const onFrame = (job: FrameJob, result: ChainResult) => {
+    if (!result.ok) return;
+    goodFrames++;
+    visitors.offer(job);
+  };
+  const loop = new FrameLoop(stages, { fps: config.fps, active: generating, onFrame });
   const status = () => {
     const controllers = io.of('/').adapter.rooms.get(ROOMS.controller)?.size ?? 0;
     const base: Status = {
@@ -121,9 +131,10 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   app.use(presetRoutes(presets, store, httpAccess));
   app.use(recordingRoutes(recorder, httpAccess));
   app.use(oscQueryRouter(oscSpace, () => store.state, () => ({ oscPort: osc?.port ?? null, oscHost: config.oscHost })));
+  app.use(visitors.router);
   servePages(app, config.pagesDir);
   app.use(notFound, errorHandler);
-  const stopSocketInputs = attachSocketInputs(io, store, displays, presets, { policy, failures: authFailures, eventRate: config.socketEventRate });
+  const stopSocketInputs = attachSocketInputs(io, store, displays, presets, { policy, failures: authFailures, eventRate: config.socketEventRate, ...visitors.socket });
   if (config.oscPort !== 'off') {
     osc = await OscInput.start(store, presets, { port: config.oscPort, host: config.oscHost, allow: config.oscAllow, feedback: config.oscFeedback, recorder }, oscSpace);
   }
@@ -140,6 +151,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost}:${port}`;
   loop.start();
+  visitors.start(io, () => port);
   const systemd = SystemdNotifier.fromEnv();
   if (systemd) {
     void systemd.ready(`serving on port ${port}`);
@@ -161,6 +173,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     closing ??= (async () => {
       clearInterval(statusTimer);
       stopSocketInputs();
+      visitors.stop();
       requestLimit.close();
       authFailures.close();
       hours.stop();

@@ -76,6 +76,24 @@ export const ConfigSchema = z
     httpRateLimit: z.coerce.number().int().min(0).default(600),
     /** socket.io events per second one socket may send (bursts of twice that); 0 turns the limit off. */
     socketEventRate: z.coerce.number().min(0).default(60),
+    /** Seconds without any input before the installation wanders by itself (attract mode, docs/tablet.md); 0 turns it off. */
+    attractIdleSeconds: z.coerce.number().min(0).max(86400).default(90),
+    /** How it wanders: 'walk' (a slow random walk) or 'loop' (the VJ's keyframe loop of curated seeds). */
+    attractMode: z.enum(['walk', 'loop']).default('walk'),
+    /** Faces per second of the attract walk. */
+    attractWalkSpeed: z.coerce.number().min(0.01).max(2).default(0.05),
+    /** Longest tablet turn while other tablets wait, seconds (docs/tablet.md). */
+    turnSeconds: z.coerce.number().min(5).max(3600).default(45),
+    /** A tablet's turn lapses after this long without a touch, seconds. */
+    turnIdleSeconds: z.coerce.number().min(2).max(600).default(10),
+    /** Folder of the visitors' captures (PNG + JSON sidecar); never committed. */
+    capturesDir: z.string().default(resolve(ROOT_DIR, 'captures')),
+    /** Captures kept; the oldest are deleted beyond this. */
+    capturesKeep: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+    /** The address phones open captures at (e.g. http://192.168.1.20:8080); unset: the address the tablet used. */
+    publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Puts each frame's latent into its metadata (tests and debugging; about 1.5 KB a frame). */
+    debugFrameLatent: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).default(false),
   })
   .strict();
 
@@ -110,6 +128,15 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_ADMIN_TOKEN: 'adminToken',
   PORTRAITS_HTTP_RATE_LIMIT: 'httpRateLimit',
   PORTRAITS_SOCKET_EVENT_RATE: 'socketEventRate',
+  PORTRAITS_ATTRACT_IDLE_SECONDS: 'attractIdleSeconds',
+  PORTRAITS_ATTRACT_MODE: 'attractMode',
+  PORTRAITS_ATTRACT_WALK_SPEED: 'attractWalkSpeed',
+  PORTRAITS_TURN_SECONDS: 'turnSeconds',
+  PORTRAITS_TURN_IDLE_SECONDS: 'turnIdleSeconds',
+  PORTRAITS_CAPTURES_DIR: 'capturesDir',
+  PORTRAITS_CAPTURES_KEEP: 'capturesKeep',
+  PORTRAITS_PUBLIC_URL: 'publicUrl',
+  PORTRAITS_DEBUG_FRAME_LATENT: 'debugFrameLatent',
 });
 
 export class ConfigError extends Error {}

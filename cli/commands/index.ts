@@ -1,6 +1,7 @@
 /** Every CLI command, in the order `portraits help` lists them. Add a command: one file, one line here. */
 import type { Command } from '../command.js';
 import { convert } from './convert.js';
+import { directions } from './directions.js';
 import { doctor } from './doctor.js';
 import { dream } from './dream.js';
 import { models } from './models.js';
@@ -10,4 +11,4 @@ import { oscTable } from './osc-table.js';
 import { render } from './render.js';
 import { video } from './video.js';
 
-export const COMMANDS: readonly Command[] = [dataset, train, exportModel, evaluateModel, convert, dream, render, video, models, doctor, oscTable];
+export const COMMANDS: readonly Command[] = [dataset, train, exportModel, evaluateModel, directions, convert, dream, render, video, models, doctor, oscTable];

@@ -6,10 +6,11 @@
  * every socket has an event budget (socket-limits.ts), and state broadcasts are coalesced.
  */
 import type { Server, Socket } from 'socket.io';
-import { ROOMS, RoleSchema, type Ack, type ClientToServerEvents, type PresetAck, type Role, type ServerToClientEvents } from '../../common/protocol.js';
+import { ROOMS, RoleSchema, type Ack, type CaptureAck, type ClientToServerEvents, type PresetAck, type Role, type ServerToClientEvents } from '../../common/protocol.js';
 import { decideAccess, storeSource, visitorPatchRefusal, visitorPresetRefusal, type Access, type AccessPolicy } from '../access.js';
 import type { DisplayHub } from '../displays.js';
 import { logger } from '../log.js';
+import type { TabletFloor } from '../arbitration.js';
 import type { AuthFailures } from './http-hardening.js';
 import { limitEvents } from './socket-limits.js';
 import { runPresetCommand, type PresetStore } from '../presets.js';
@@ -28,6 +29,10 @@ export interface SocketAccessOptions {
   failures: AuthFailures;
   /** Events per second one socket may send; 0 = unlimited. */
   eventRate: number;
+  /** Turns, queue and attract hand-off for tablets (server/arbitration.ts); without it, inputs go straight to the store. */
+  floor?: TabletFloor;
+  /** Saves the portrait on screen; `host` is the address the tablet used to reach us (server/inputs/captures.ts). */
+  capture?: (socketId: string, host: string | undefined) => Promise<CaptureAck>;
 }
 
 /**
@@ -39,8 +44,8 @@ export const STATE_BROADCAST_MS = 40;
 export type PortraitServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type PortraitSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
-function reply(ack: unknown, result: Ack | PresetAck): void {
-  if (typeof ack === 'function') (ack as (r: Ack | PresetAck) => void)(result);
+function reply(ack: unknown, result: Ack | PresetAck | CaptureAck): void {
+  if (typeof ack === 'function') (ack as (r: Ack | PresetAck | CaptureAck) => void)(result);
 }
 
 /** Wires the socket inputs; the returned function stops the pending state broadcast (server close). */
@@ -77,16 +82,26 @@ export function attachSocketInputs(io: PortraitServer, store: Store, displays: D
     if (role === 'display') displays.add(socket);
     log.info({ id: socket.id, role, access, address: socket.handshake.address }, 'connected');
     socket.emit('state', store.state, store.version);
+    const floor = role === 'controller' ? opts.floor : undefined;
+    const steer = (step: { patch: unknown } | { command: unknown }) => (floor ? floor.steer(socket.id, access, [step], source) : store.applyMany([step], source));
+    floor?.join(socket.id);
 
     socket.on('patch', (patch: unknown, ack?: unknown) => {
       if (role !== 'controller') return reply(ack, { ok: false, error: 'only controllers may change the state' });
       const refusal = access === 'visitor' ? visitorPatchRefusal(patch) : null;
       if (refusal) return reply(ack, { ok: false, error: refusal });
-      reply(ack, store.apply(patch, source));
+      reply(ack, steer({ patch }));
     });
     socket.on('command', (command: unknown, ack?: unknown) => {
       if (role !== 'controller') return reply(ack, { ok: false, error: 'only controllers may send commands' });
-      reply(ack, store.command(command, source));
+      reply(ack, steer({ command }));
+    });
+    socket.on('capture', (ack: unknown) => {
+      if (role !== 'controller' || !opts.capture) return reply(ack, { ok: false, error: 'capturing is not available here' });
+      opts.capture(socket.id, socket.handshake.headers.host).then(
+        (result) => reply(ack, result),
+        (err: Error) => reply(ack, { ok: false, error: err.message }),
+      );
     });
     if (presets && role === 'controller') socket.emit('presets', presets.names());
     socket.on('preset', (command: unknown, ack?: unknown) => {
@@ -103,6 +118,7 @@ export function attachSocketInputs(io: PortraitServer, store: Store, displays: D
     });
     socket.on('disconnect', (reason) => {
       if (role === 'display') displays.remove(socket);
+      floor?.leave(socket.id);
       log.info({ id: socket.id, role, reason }, 'disconnected');
     });
   });

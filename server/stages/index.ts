@@ -11,7 +11,7 @@ import type { DreamLibrary } from '../dream/library.js';
 import { DreamStage } from './dream.js';
 import { EncodeStage } from './encode.js';
 import { GenerateStage, type GeneratorSpec } from './generate.js';
-import { LatentStage } from './latent.js';
+import { LatentStage, type LatentStageOptions } from './latent.js';
 import { RecordStage, type FrameTap } from './record.js';
 import { SendStage } from './send.js';
 import { UpscaleStage } from './upscale.js';
@@ -29,12 +29,14 @@ export interface ChainDeps {
   onLoopWrap?: (passes: number) => void;
   /** The live recorder (server/recording/), tapped after send; absent leaves the record stage out. */
   recorder?: FrameTap;
+  /** The semantic directions and the latent-in-metadata switch (see LatentStageOptions). */
+  latent?: Pick<LatentStageOptions, 'directions' | 'exposeLatent'>;
 }
 
 export function buildChain(deps: ChainDeps): Stage[] {
   const { config, store, displays, generator } = deps;
   const stages: (Stage | null)[] = [
-    new LatentStage(store, { dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.onLoopWrap ? { onLoopWrap: deps.onLoopWrap } : {}) }),
+    new LatentStage(store, { dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.onLoopWrap ? { onLoopWrap: deps.onLoopWrap } : {}), ...deps.latent }),
     new GenerateStage(generator.session, generator.spec),
     deps.dream.library.styles.length ? new DreamStage(store, deps.dream.ops, deps.dream.library, { size: config.dreamSize }) : null,
     upscaleStage(config, store, generator.spec.resolution),

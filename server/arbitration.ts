@@ -1,0 +1,220 @@
+/**
+ * Many tablets, one face: turns with a visible queue (docs/tablet.md).
+ *
+ * - Nobody steering: the first tablet to touch a control takes the turn at once.
+ * - Someone steering: another tablet's touch is refused and puts it in the queue (first
+ *   come, first served); every tablet is told its place and about how long it will wait.
+ * - A turn ends when its tablet has not touched anything for `idleSeconds`, when it has
+ *   lasted `turnSeconds` while someone is waiting, or when the tablet leaves. The next in
+ *   the queue then has the turn, and starts it with a full `turnSeconds` and its own idle
+ *   grace, so a tablet that walked away passes its turn on quickly.
+ * Nobody waits longer than the tablets ahead of them x `turnSeconds`, and nobody can keep
+ * the face while others wait: no starvation. Without waiting tablets, a busy visitor keeps
+ * the turn as long as they like.
+ *
+ * Pure bookkeeping with an injectable clock; the socket input feeds it, and `notify` is
+ * called for each tablet whose status changed.
+ */
+import type { Ack, TabletStatus } from '../common/protocol.js';
+import type { Access } from './access.js';
+import type { Attract } from './attract.js';
+import type { Source, Step, Store } from './store.js';
+
+export interface TurnOptions {
+  /** Longest turn while others wait, seconds. */
+  turnSeconds: number;
+  /** A turn lapses after this long without a touch, seconds. */
+  idleSeconds: number;
+  /** Milliseconds; injectable for tests. */
+  clock?: () => number;
+}
+
+export type TurnDecision = { ok: true } | { ok: false; error: string };
+
+type Notify = (id: string, status: Omit<TabletStatus, 'attract'>) => void;
+
+export class Turns {
+  private readonly tablets = new Set<string>();
+  private holder: string | null = null;
+  private turnStart = 0;
+  private lastTouch = 0;
+  private readonly queue: string[] = [];
+  private readonly lastSent = new Map<string, string>();
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly opts: TurnOptions,
+    private readonly notify: Notify,
+  ) {
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  /** A tablet connected; it watches until it touches something. */
+  join(id: string): void {
+    this.tablets.add(id);
+    this.publish();
+  }
+
+  /** A tablet left: it gives up its turn or its place. */
+  leave(id: string): void {
+    this.tablets.delete(id);
+    this.lastSent.delete(id);
+    const at = this.queue.indexOf(id);
+    if (at >= 0) this.queue.splice(at, 1);
+    if (this.holder === id) this.pass();
+    this.publish();
+  }
+
+  /**
+   * A tablet wants to steer. Granted when it has the turn or nobody has it; otherwise it
+   * joins the queue (if not already in it) and is told why it must wait.
+   */
+  request(id: string): TurnDecision {
+    if (!this.tablets.has(id)) this.tablets.add(id);
+    this.expire();
+    const now = this.clock();
+    if (this.holder === null) {
+      const at = this.queue.indexOf(id);
+      if (at >= 0) this.queue.splice(at, 1);
+      this.grant(id, now);
+    }
+    if (this.holder === id) {
+      this.lastTouch = now;
+      this.publish();
+      return { ok: true };
+    }
+    if (!this.queue.includes(id)) this.queue.push(id);
+    this.publish();
+    const position = this.queue.indexOf(id) + 1;
+    return { ok: false, error: `wait for your turn: another visitor is steering (you are number ${position} in the queue)` };
+  }
+
+  /** Ends lapsed turns and refreshes the countdowns; call about once a second. */
+  tick(): void {
+    this.expire();
+    this.publish();
+  }
+
+  status(id: string): Omit<TabletStatus, 'attract'> {
+    const waiting = this.queue.length;
+    if (this.holder === null) return { turn: 'free', position: 0, queue: waiting, seconds: null };
+    if (this.holder === id) return { turn: 'yours', position: 0, queue: waiting, seconds: waiting ? Math.ceil(this.secondsLeft()) : null };
+    const at = this.queue.indexOf(id);
+    if (at < 0) return { turn: 'watching', position: 0, queue: waiting, seconds: null };
+    // Worst case: the turn now running lasts its full length, then everyone ahead does too.
+    const seconds = Math.ceil(this.secondsLeft() + at * this.opts.turnSeconds);
+    return { turn: 'waiting', position: at + 1, queue: waiting, seconds };
+  }
+
+  ids(): string[] {
+    return [...this.tablets];
+  }
+
+  get current(): string | null {
+    return this.holder;
+  }
+
+  get waiting(): readonly string[] {
+    return this.queue;
+  }
+
+  /** Until the running turn's hard end (it may end sooner, if its tablet stops touching). */
+  private secondsLeft(): number {
+    return Math.max(0, this.turnStart + this.opts.turnSeconds * 1000 - this.clock()) / 1000;
+  }
+
+  private grant(id: string, now: number): void {
+    this.holder = id;
+    this.turnStart = now;
+    this.lastTouch = now;
+  }
+
+  /** Hands the turn to the next waiting tablet, or leaves it free. */
+  private pass(): void {
+    this.holder = null;
+    const next = this.queue.shift();
+    if (next !== undefined) this.grant(next, this.clock());
+  }
+
+  private expire(): void {
+    // A loop: a tablet handed the turn may itself have lapsed already (never, with a live clock, but cheap to be sure).
+    for (let guard = 0; this.holder !== null && guard <= this.tablets.size; guard++) {
+      const now = this.clock();
+      const idle = now - this.lastTouch >= this.opts.idleSeconds * 1000;
+      const over = this.queue.length > 0 && now - this.turnStart >= this.opts.turnSeconds * 1000;
+      if (!idle && !over) return;
+      this.pass();
+    }
+  }
+
+  private publish(): void {
+    for (const id of this.tablets) {
+      const status = this.status(id);
+      const key = JSON.stringify(status);
+      if (this.lastSent.get(id) === key) continue;
+      this.lastSent.set(id, key);
+      this.notify(id, status);
+    }
+  }
+}
+
+/**
+ * Every visitor input passes through here on its way to the store: the VJ lock first (the
+ * store refuses with its polite message), then the turn, then attract mode's hand-off
+ * steps, all applied as one change. The VJ/administrator is never queued; their input
+ * still counts as activity. Each tablet hears its status as a 'tablet' event.
+ */
+export class TabletFloor {
+  private readonly turns: Turns;
+  private readonly unsubscribe: () => void;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly attract: Attract,
+    opts: TurnOptions,
+    private readonly send: (id: string, status: TabletStatus) => void,
+  ) {
+    this.turns = new Turns(opts, (id, status) => send(id, { ...status, attract: attract.active }));
+    this.unsubscribe = attract.onChange(() => this.broadcast());
+  }
+
+  /** Starts the once-a-second turn clock. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.turns.tick(), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.unsubscribe();
+  }
+
+  join(id: string): void {
+    this.turns.join(id);
+  }
+
+  leave(id: string): void {
+    this.turns.leave(id);
+  }
+
+  status(id: string): TabletStatus {
+    return { ...this.turns.status(id), attract: this.attract.active };
+  }
+
+  /** Applies a tablet's patches and commands under the policy; `source` is the store source of its access. */
+  steer(id: string, access: Access, steps: readonly Step[], source: Source): Ack {
+    if (access === 'visitor' && this.store.state.visitorLock) return this.store.applyMany(steps, source);
+    if (access === 'visitor') {
+      const turn = this.turns.request(id);
+      if (!turn.ok) return turn;
+    }
+    return this.store.applyMany([...this.attract.wake(), ...steps], source);
+  }
+
+  private broadcast(): void {
+    for (const id of this.turns.ids()) this.send(id, this.status(id));
+  }
+}

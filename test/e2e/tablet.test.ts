@@ -1,0 +1,289 @@
+/**
+ * The visitors' tablet in a real browser (touch emulation) against the real server and a
+ * real display page: faces rendered on the tablet equal the server's, the layout fits
+ * portrait and landscape tablets without scrolling, pad drags and candidate taps change
+ * the display, sliders move the latent along their direction, two tablets take turns,
+ * a flood is held to its budget, and captures are downloadable via their link.
+ * Screenshots land in /tmp/tablet-shots for people to look at.
+ */
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { BrowserContext, Page } from 'playwright-core';
+import QRCode from 'qrcode';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FrameMeta } from '../../common/frame.js';
+import { seedToLatent } from '../../common/latent.js';
+import type { TabletSetup, TabletStatus } from '../../common/protocol.js';
+import type { RunningServer } from '../../server/app.js';
+import { SLOW_DOWN } from '../../server/inputs/socket-limits.js';
+import { chromiumPath, meanDifference, pictureStats } from '../support/browser.js';
+import { connect, startTestServer, type TestSocket } from '../support/server.js';
+import { readDisplay, sleep, waitForFrames } from './display-hook.js';
+import { ensurePagesBuilt } from './pages.js';
+import { LANDSCAPE, PORTRAIT, launchTablets, latentDistance, modelsWithDirections, padPoint, touchDrag, waitUntil, type Tablet } from './tablet-support.js';
+
+const chromium = chromiumPath();
+const SHOTS = '/tmp/tablet-shots';
+const TURN_IDLE_S = 6;
+/** Long enough for the face to glide to rest (state.glide 0.6 s, an exponential follow). */
+const SETTLE_MS = 3000;
+
+const status = (page: Page) => page.evaluate(() => window.__controller?.status ?? null) as Promise<TabletStatus | null>;
+
+describe.skipIf(!chromium)('visitor tablet', { timeout: 120_000 }, () => {
+  let server: RunningServer;
+  let tablets: Awaited<ReturnType<typeof launchTablets>>;
+  let displayContext: BrowserContext;
+  let display: Page;
+  let a: Tablet;
+  let b: Tablet;
+  let models: Awaited<ReturnType<typeof modelsWithDirections>>;
+  let probe: TestSocket;
+  let latest: FrameMeta | null = null;
+
+  beforeAll(async () => {
+    await ensurePagesBuilt();
+    await mkdir(SHOTS, { recursive: true });
+    models = await modelsWithDirections();
+    server = await startTestServer({
+      modelsDir: models.dir,
+      // With an admin token, tokenless tablets are visitors even on this machine: turns apply.
+      adminToken: 'tablet-test-admin-token',
+      attractIdleSeconds: 0,
+      turnSeconds: 20,
+      turnIdleSeconds: TURN_IDLE_S,
+      capturesDir: await mkdtemp(join(tmpdir(), 'portraits-captures-')),
+      debugFrameLatent: true,
+      upscaler: 'off',
+    });
+    tablets = await launchTablets(chromium!);
+    displayContext = await tablets.browser.newContext({ viewport: { width: 640, height: 640 } });
+    display = await displayContext.newPage();
+    await display.goto(`${server.url}/`);
+    probe = await connect(server, 'display');
+    probe.on('frame', (meta) => (latest = meta));
+    a = await tablets.open(`${server.url}/controller/`, PORTRAIT);
+    await a.page.waitForSelector('#connection[data-state="connected"]');
+    await waitForFrames(display, 3);
+  }, 180_000);
+
+  afterAll(async () => {
+    probe?.disconnect();
+    await tablets?.browser.close();
+    await server?.close();
+  });
+
+  it('renders candidate faces on the tablet, the same as the server renders them', async () => {
+    const rendered = await a.page.evaluate(() => window.__controller!.rendered());
+    const renderError = await a.page.evaluate(() => window.__controller!.renderError);
+    expect(renderError).toBeNull();
+    expect(rendered).toBe(true);
+    const shown = await a.page.evaluate(() => window.__controller!.candidates());
+    expect(shown).toHaveLength(5);
+    const setup = (await (await fetch(`${server.url}/api/tablet`)).json()) as TabletSetup;
+    const session = await ort.InferenceSession.create(join(models.dir, 'default-face', 'generator.onnx'));
+    try {
+      for (const face of shown.slice(0, 2)) {
+        const z = seedToLatent(face.seed, setup.model.latentSize);
+        const out = await session.run({ [setup.model.input]: new ort.Tensor('float32', z, [1, z.length]) });
+        const server = out[setup.model.output]!.data as Float32Array;
+        expect(face.raw.length).toBe(server.length);
+        let worst = 0;
+        for (let i = 0; i < server.length; i++) worst = Math.max(worst, Math.abs(server[i]! - face.raw[i]!));
+        expect(worst, `seed ${face.seed}: tablet (onnxruntime-web) vs server (onnxruntime-node)`).toBeLessThan(2e-3);
+      }
+    } finally {
+      await session.release();
+    }
+    expect(latentDistance(shown[0]!.raw, shown[1]!.raw), 'different seeds make different faces').toBeGreaterThan(1);
+    // Only the running generator's listed files are served.
+    expect((await fetch(`${server.url}${setup.model.url}`)).status).toBe(200);
+    expect((await fetch(`${server.url}/models/default-face/manifest.json`)).status).toBe(404);
+    expect((await fetch(`${server.url}/models/default-face-critic/critic.onnx`)).status).toBe(404);
+    expect((await fetch(`${server.url}/models/default-face/..%2F..%2Fpackage.json`)).status).toBe(404);
+  });
+
+  it('fits portrait and landscape tablets without scrolling, with large targets', async () => {
+    for (const [name, viewport] of [['portrait', PORTRAIT], ['landscape', LANDSCAPE]] as const) {
+      const t = await tablets.open(`${server.url}/controller/`, viewport);
+      try {
+        await t.page.waitForSelector('#connection[data-state="connected"]');
+        await t.page.evaluate(() => window.__controller!.rendered());
+        for (const tab of ['features', 'dream', 'faces']) {
+          await t.page.tap(`#tab-${tab}`);
+          await sleep(300);
+          const layout = await t.page.evaluate(() => {
+            const small = [...document.querySelectorAll<HTMLElement>('button, input[type=range]')]
+              .filter((el) => el.offsetParent !== null && !el.closest('dialog'))
+              .map((el) => ({ id: el.id || el.className, h: el.getBoundingClientRect().height, w: el.getBoundingClientRect().width }))
+              .filter((r) => r.h < 44 || r.w < 44);
+            const outside = [...document.querySelectorAll<HTMLElement>('main *')]
+              .filter((el) => el.offsetParent !== null)
+              .map((el) => ({ id: el.id || el.className, r: el.getBoundingClientRect() }))
+              .filter(({ r }) => r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5)
+              .map(({ id }) => id);
+            const pad = document.getElementById('pad')!.getBoundingClientRect();
+            return { scrollH: document.documentElement.scrollHeight, scrollW: document.documentElement.scrollWidth, h: innerHeight, w: innerWidth, small, outside, pad: { w: pad.width, h: pad.height } };
+          });
+          expect(layout.scrollH, `${name}/${tab}: no vertical scroll`).toBeLessThanOrEqual(layout.h);
+          expect(layout.scrollW, `${name}/${tab}: no horizontal scroll`).toBeLessThanOrEqual(layout.w);
+          expect(layout.outside, `${name}/${tab}: everything on screen`).toEqual([]);
+          expect(layout.small, `${name}/${tab}: touch targets of at least 44 px`).toEqual([]);
+          expect(Math.abs(layout.pad.w - layout.pad.h), 'the pad is square').toBeLessThan(2);
+          expect(layout.pad.w, 'the pad is large').toBeGreaterThan(Math.min(viewport.width, viewport.height) * 0.45);
+          await t.page.screenshot({ path: join(SHOTS, `controller-${name}-${tab}.png`) });
+        }
+        expect(t.errors).toEqual([]);
+      } finally {
+        await t.close();
+      }
+    }
+  });
+
+  it('a pad drag morphs the face on the display', async () => {
+    await sleep(SETTLE_MS);
+    const still = await pictureStats(await display.screenshot());
+    const before = await readDisplay(display);
+    await touchDrag(a.page, await padPoint(a.page, 0.2, 0.25), await padPoint(a.page, 0.8, 0.7), 24);
+    await waitUntil('the server follows the drag', () => server.store.state.mode === 'plane' && Math.abs(server.store.state.plane.x - (5.5 + 0.8 * 5)) < 0.2);
+    expect(server.store.state.plane.y).toBeCloseTo(5.5 + 0.7 * 5, 0);
+    // A drag is a stream: many state versions, not one jump.
+    const versions = server.store.version;
+    expect(versions - before.lastMeta!.stateVersion).toBeGreaterThan(3);
+    expect(await status(a.page)).toMatchObject({ turn: 'yours' });
+    await waitUntil('the display shows the plane', async () => (await readDisplay(display)).lastMeta!.mode === 'plane');
+    await sleep(SETTLE_MS);
+    const after = await pictureStats(await display.screenshot());
+    expect(meanDifference(still, after)).toBeGreaterThan(3);
+    expect(a.errors).toEqual([]);
+  });
+
+  it('a tap on a candidate face travels there', async () => {
+    const seed = Number(await a.page.locator('.candidate').nth(2).getAttribute('data-seed'));
+    await a.page.locator('.candidate').nth(2).tap();
+    await waitUntil('the server travels to the face', () => server.store.state.mode === 'seed' && server.store.state.seed === seed);
+    await waitUntil('the display shows it', async () => (await readDisplay(display)).lastMeta!.seeds.join() === `${seed},${seed}`);
+    await a.page.waitForSelector(`.candidate.chosen[data-seed="${seed}"]`);
+  });
+
+  it('a direction slider moves the latent along its direction', async () => {
+    await sleep(SETTLE_MS);
+    const base = latest!.latent!;
+    await a.page.tap('#tab-features');
+    const slider = a.page.locator('#direction-age');
+    const box = (await slider.boundingBox())!;
+    await touchDrag(a.page, { x: box.x + box.width / 2, y: box.y + box.height / 2 }, { x: box.x + box.width * 0.9, y: box.y + box.height / 2 }, 16);
+    await waitUntil('the server has the age value', () => (server.store.state.directions.age ?? 0) > 0.5);
+    const value = server.store.state.directions.age!;
+    await sleep(SETTLE_MS);
+    const moved = latest!.latent!;
+    const d = models.vectors.age!;
+    let along = 0;
+    let dd = 0;
+    for (let i = 0; i < d.length; i++) {
+      along += (moved[i]! - base[i]!) * d[i]!;
+      dd += d[i]! * d[i]!;
+    }
+    // The target moved by value x d; the glide has arrived (the seed mode's target is fixed).
+    expect(along / dd).toBeCloseTo(value, 1);
+    expect(Number(await slider.inputValue())).toBeCloseTo(value, 1);
+    await a.page.tap('#directions-reset');
+    await waitUntil('the reset reaches the server', () => server.store.state.directions.age === 0);
+    await a.page.tap('#tab-faces');
+  });
+
+  it('two tablets take turns, and a flooding socket is held to its budget', async () => {
+    b = await tablets.open(`${server.url}/controller/`, LANDSCAPE);
+    await b.page.waitForSelector('#connection[data-state="connected"]');
+    // While its faces render (WebAssembly on the page's thread), a brand-new tablet may miss a synthetic touch.
+    await b.page.evaluate(() => window.__controller!.rendered());
+    // A steers; B's drag is refused, puts B in the queue, and changes nothing.
+    await touchDrag(a.page, await padPoint(a.page, 0.3, 0.3), await padPoint(a.page, 0.4, 0.35), 6);
+    await waitUntil('A steers', () => Math.abs(server.store.state.plane.x - (5.5 + 0.4 * 5)) < 0.1);
+    const held = { ...server.store.state.plane };
+    await touchDrag(b.page, await padPoint(b.page, 0.9, 0.9), await padPoint(b.page, 0.95, 0.95), 6);
+    await waitUntil('B is told to wait', async () => (await status(b.page))?.turn === 'waiting', 10_000).catch(async (err: Error) => {
+      const seen = await b.page.evaluate(() => ({ status: window.__controller?.status, banner: document.getElementById('turn')?.outerHTML, message: document.getElementById('message')?.textContent }));
+      throw new Error(`${err.message}; B sees ${JSON.stringify(seen)}; plane ${JSON.stringify(server.store.state.plane)} (A left it at ${JSON.stringify(held)})`);
+    });
+    await b.page.waitForSelector('#turn[data-tone="wait"]');
+    expect(await b.page.textContent('#turn')).toMatch(/You are next/);
+    expect(await b.page.textContent('#message')).toMatch(/Another visitor is steering/);
+    expect(await status(b.page)).toMatchObject({ turn: 'waiting', position: 1 });
+    expect(server.store.state.plane).toEqual(held);
+
+    // A walks away: after its idle time the turn is B's, and B says so.
+    await b.page.waitForSelector('#turn[data-tone="yours"]', { timeout: (TURN_IDLE_S + 5) * 1000 });
+    expect(await status(a.page)).toMatchObject({ turn: 'watching' });
+
+    // While a script floods the server, B still steers; the flood mostly bounces off the budget.
+    const flooder = await connect(server, 'controller');
+    const FLOOD = 600;
+    const answers: Promise<string>[] = [];
+    const started = performance.now();
+    const flood = (async () => {
+      for (let i = 0; i < FLOOD; i++) {
+        answers.push(new Promise((resolve) => flooder.emit('patch', { plane: { x: 1, y: 1 } }, (ack) => resolve(ack.ok ? 'ok' : ack.error))));
+        if (i % 50 === 0) await sleep(1);
+      }
+    })();
+    await touchDrag(b.page, await padPoint(b.page, 0.6, 0.6), await padPoint(b.page, 0.7, 0.65), 8);
+    await flood;
+    const results = await Promise.all(answers);
+    const seconds = (performance.now() - started) / 1000;
+    flooder.disconnect();
+    const slowed = results.filter((r) => r === SLOW_DOWN).length;
+    const accepted = results.filter((r) => r === 'ok').length;
+    expect(accepted, 'the flooder never had the turn').toBe(0);
+    // The budget: bursts of 2 x rate, then `rate` a second; everything beyond bounced before any handler ran.
+    const rate = server.config.socketEventRate;
+    expect(FLOOD - slowed, `${FLOOD} events in ${seconds.toFixed(1)} s`).toBeLessThanOrEqual(Math.ceil(2 * rate + rate * seconds) + 1);
+    expect(slowed).toBeGreaterThan(0);
+    await waitUntil("B's drag arrived", () => Math.abs(server.store.state.plane.x - (5.5 + 0.7 * 5)) < 0.1);
+    expect(server.store.state.plane.y).toBeCloseTo(5.5 + 0.65 * 5, 1);
+    expect(b.errors).toEqual([]);
+  });
+
+  it('captures the portrait: a QR code to a page where it can be downloaded', async () => {
+    await a.page.tap('#capture');
+    await a.page.waitForSelector('#capture-dialog[open]');
+    const href = await a.page.getAttribute('#capture-link', 'href');
+    const qr = await a.page.getAttribute('#capture-qr', 'src');
+    await a.page.screenshot({ path: join(SHOTS, 'controller-capture.png') });
+    expect(href).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/captures\/\d{8}-\d{6}-[0-9a-f]{6}$/);
+    // The QR code encodes exactly that link.
+    const expected = await QRCode.toString(href!, { type: 'svg', errorCorrectionLevel: 'M', margin: 2, color: { dark: '#000000', light: '#ffffff' } });
+    expect(Buffer.from(qr!.replace(/^data:image\/svg\+xml;base64,/, ''), 'base64').toString()).toBe(expected);
+
+    const page = await (await fetch(href!)).text();
+    expect(page).toMatch(/AI-generated/);
+    const png = await fetch(`${href}.png`);
+    expect(png.status).toBe(200);
+    expect(png.headers.get('content-type')).toBe('image/png');
+    const image = await sharp(Buffer.from(await png.arrayBuffer())).stats();
+    const meta = await sharp(Buffer.from(await (await fetch(`${href}.png`)).arrayBuffer())).metadata();
+    expect(meta.width).toBe(server.config.frameSize);
+    expect(Math.max(...image.channels.map((c) => c.stdev))).toBeGreaterThan(10);
+    const sidecar = (await (await fetch(`${href}.json`)).json()) as Record<string, unknown>;
+    expect(sidecar).toMatchObject({ aiGenerated: true, model: { id: 'default-face' }, image: expect.stringMatching(/\.png$/) });
+    expect((sidecar.latent as number[]).length).toBe(128);
+    expect(sidecar.settings).toMatchObject({ mode: server.store.state.mode, directions: expect.any(Object) });
+
+    // A phone opening the link sees the picture.
+    const phone = await tablets.open(href!, { width: 390, height: 800 });
+    await phone.page.waitForFunction(() => (document.querySelector('img') as HTMLImageElement | null)?.naturalWidth ?? 0 > 0);
+    await phone.page.screenshot({ path: join(SHOTS, 'capture-page-phone.png') });
+    await phone.close();
+    await a.page.tap('#capture-close');
+    await a.page.waitForSelector('#capture-dialog:not([open])', { state: 'attached' });
+
+    // Nothing but capture ids is ever read.
+    for (const bad of ['..%2F..%2Fpackage.json', '20260101-000000-zzzzzz.png', '20260101-000000-abcdef.png', 'page.css.map']) {
+      expect((await fetch(`${server.url}/captures/${bad}`)).status, bad).toBe(404);
+    }
+    expect(a.errors).toEqual([]);
+  });
+});

@@ -141,6 +141,9 @@ def main(argv=None):
 
     ck = torch.load(ckpt_path, map_location="cpu")
     settings, state = ck["settings"], ck["state"]
+    # Terms first: a model whose data terms are unknown is not exported at all.
+    data_dir = resolve_data(settings, args.data)
+    dataset = data_terms(data_dir, args, int(settings["images_in_dataset"]))
     latent, res = int(settings["latent"]), int(settings["resolution"])
     G = Generator(latent, res)
     G.load_state_dict(ck["G_ema"])
@@ -157,8 +160,6 @@ def main(argv=None):
         print(f"warning: {ckpt_path} is from an unfinished run ({state['used'] / budget * 100:.0f}% of its budget, "
               f"step {state['step']}); the manifest records training.complete = false", file=sys.stderr)
 
-    data_dir = resolve_data(settings, args.data)
-    dataset = data_terms(data_dir, args, int(settings["images_in_dataset"]))
     licence = {
         "model": "Made by the Imaginary Portraits project from the data below; it may be used only under "
                  "that data's terms.",

@@ -60,7 +60,8 @@ export async function startServerProcess(extraEnv: Record<string, string> = {}):
     ['--import', 'tsx', 'server/main.ts', '--port', String(port), '--host', '127.0.0.1', '--osc-port', '0', '--osc-host', '127.0.0.1', '--models-dir', modelsDir, '--presets-dir', presetsDir, '--fps', '10'],
     {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'error', PORTRAITS_ADMIN_TOKEN: ADMIN_TOKEN, PORTRAITS_HTTP_RATE_LIMIT: '0', PORTRAITS_SOCKET_EVENT_RATE: '0', ...extraEnv },
+      // Attract mode off: it changes the state by itself after a quiet spell, and the tests count every change.
+      env: { ...process.env, LOG_LEVEL: 'error', PORTRAITS_ADMIN_TOKEN: ADMIN_TOKEN, PORTRAITS_HTTP_RATE_LIMIT: '0', PORTRAITS_SOCKET_EVENT_RATE: '0', PORTRAITS_ATTRACT_IDLE_SECONDS: '0', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

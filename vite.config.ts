@@ -24,4 +24,7 @@ export default defineConfig({
   },
   // onnxruntime-web ships its own wasm loader; pre-bundling breaks its file lookup.
   optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // The tablet's face renderer is a module worker (controller/faces-worker.ts): ES output keeps
+  // onnxruntime-web's `new URL(wasm, import.meta.url)` pointing at the emitted asset.
+  worker: { format: 'es' },
 });

@@ -1,11 +1,10 @@
 /**
  * Faces rendered on the tablet itself: the server's generator file, run by onnxruntime-web
  * on its WebAssembly backend, from latents made by common/latent.ts, so the tablet's face
- * for seed S is the server's face for seed S. One thread (no SharedArrayBuffer, so no
- * cross-origin isolation headers needed), and one inference at a time, in small batches,
- * so the page stays responsive while the strip and the pad fill in.
+ * for seed S is the server's face for seed S. Inference runs in a worker (faces-worker.ts),
+ * one thread (no SharedArrayBuffer, so no cross-origin isolation headers needed), one batch
+ * at a time, so the page keeps answering fingers while the strip and the pad fill in.
  */
-import * as ort from 'onnxruntime-web/wasm';
 import type { Latent } from '../common/latent.js';
 import type { TabletSetup } from '../common/protocol.js';
 
@@ -15,22 +14,53 @@ export interface RenderedFace {
   image: ImageData;
 }
 
+type Reply = { id: number; ok: true; data?: Float32Array } | { id: number; ok: false; error: string };
+
+/** The worker, spoken to one request at a time by id. */
+class FaceWorker {
+  private readonly worker = new Worker(new URL('./faces-worker.ts', import.meta.url), { type: 'module', name: 'faces' });
+  private next = 0;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+
+  constructor() {
+    this.worker.onmessage = (event: MessageEvent<Reply>) => {
+      const waiting = this.pending.get(event.data.id);
+      this.pending.delete(event.data.id);
+      waiting?.resolve(event.data);
+    };
+    this.worker.onerror = (event) => {
+      const error = new Error(`the face worker failed: ${event.message || 'could not start'}`);
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+    };
+  }
+
+  async call(message: Record<string, unknown>, transfer: Transferable[] = []): Promise<Float32Array | undefined> {
+    const id = ++this.next;
+    const reply = await new Promise<Reply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id }, transfer);
+    });
+    if (!reply.ok) throw new Error(reply.error);
+    return reply.data;
+  }
+}
+
 export class FaceRenderer {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly worker: FaceWorker,
     private readonly model: TabletSetup['model'],
   ) {}
 
   static async open(model: TabletSetup['model']): Promise<FaceRenderer> {
-    ort.env.wasm.numThreads = 1;
-    ort.env.wasm.proxy = false;
     const response = await fetch(model.url);
     if (!response.ok) throw new Error(`could not fetch the face model (${response.status} ${response.statusText})`);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-    return new FaceRenderer(session, model);
+    const bytes = await response.arrayBuffer();
+    const worker = new FaceWorker();
+    await worker.call({ type: 'open', model: bytes, input: model.input, output: model.output }, [bytes]);
+    return new FaceRenderer(worker, model);
   }
 
   get resolution(): number {
@@ -50,21 +80,17 @@ export class FaceRenderer {
 
   private async renderNow(latents: readonly Latent[]): Promise<RenderedFace[]> {
     if (latents.length === 0) return [];
-    const { latentSize: dim, resolution: r, input, output } = this.model;
+    const { latentSize: dim, resolution: r } = this.model;
     const batch = new Float32Array(latents.length * dim);
     latents.forEach((z, i) => batch.set(z, i * dim));
-    const feeds = { [input]: new ort.Tensor('float32', batch, [latents.length, dim]) };
-    const result = await this.session.run(feeds);
-    const tensor = result[output];
-    if (!tensor) throw new Error(`the face model has no output '${output}'`);
-    const data = tensor.data as Float32Array;
+    const data = await this.worker.call({ type: 'run', latents: batch, count: latents.length, dim }, [batch.buffer]);
+    if (!data) throw new Error('the face worker returned nothing');
     const plane = r * r;
     const faces: RenderedFace[] = [];
     for (let n = 0; n < latents.length; n++) {
       const raw = data.slice(n * 3 * plane, (n + 1) * 3 * plane);
       faces.push({ raw, image: this.toImage(raw) });
     }
-    tensor.dispose();
     return faces;
   }
 

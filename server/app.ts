@@ -212,7 +212,8 @@ function servePages(app: express.Express, dir: string): void {
     return;
   }
   app.get('/', (_req, res) => res.sendFile(display));
-  app.get('/controller', (_req, res) => res.redirect(301, '/controller/'));
+  // Express 5 ignores a trailing slash when matching strings, so match the bare path exactly.
+  app.get(/^\/controller$/, (_req, res) => res.redirect(301, '/controller/'));
   app.get('/controller/', (_req, res) => res.sendFile(controller));
   app.use(express.static(dir, { index: false, maxAge: '1h' }));
 }

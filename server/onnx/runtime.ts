@@ -43,10 +43,18 @@ export interface OpenedSession {
   fallback?: string;
 }
 
+/**
+ * No spinning: by default each session's worker threads busy-wait after every parallel
+ * section. The server runs several sessions (generator, dream, upscalers) back to back
+ * beside sharp and the display's browser on few cores, and the spinners then steal the
+ * core the next step needs: on the 2-core gallery PC, generator runs went from ~6 ms to
+ * ~14 ms (docs/performance.md, bench/generator-backends.bench.ts).
+ */
 function sessionOptions(provider: Provider): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [...PROVIDERS[provider]],
     graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
 }
 

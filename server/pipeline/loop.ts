@@ -2,6 +2,12 @@
  * The frame scheduler: aims at the configured fps, never queues (a frame starts only
  * when the previous one has finished, newest state wins), and idles while no display
  * is connected. Measures the achieved frame rate for /health and the controllers.
+ *
+ * Frames start on a fixed grid of deadlines (one period apart), not "one period after
+ * the last frame ended": timers fire a millisecond or two late, and waiting a full
+ * period minus the frame's own time after each of them made 30 fps come out near 29.
+ * A frame that overruns its slot is followed at once; one that falls more than a period
+ * behind restarts the grid, so a slow spell is never followed by a burst of catch-up frames.
  */
 import type { FrameMeta } from '../../common/frame.js';
 import { logger } from '../log.js';
@@ -24,6 +30,8 @@ export class FrameLoop {
   private frameNo = 0;
   private fpsAvg = 0;
   private lastFrameAt = 0;
+  /** When the next frame is due (performance.now()); 0 when the grid must restart. */
+  private dueAt = 0;
   private errorsLogged = 0;
   private current: Promise<void> = Promise.resolve();
   private readonly stageAvg = new Map<string, number>();
@@ -70,10 +78,12 @@ export class FrameLoop {
 
   private async tick(): Promise<void> {
     if (!this.opts.active()) {
+      this.dueAt = 0;
       this.schedule(IDLE_POLL_MS);
       return;
     }
     const started = performance.now();
+    if (this.dueAt === 0) this.dueAt = started;
     const job: FrameJob = { meta: newMeta(++this.frameNo) };
     const result = await runChain(this.stages, job);
     if (result.ok) {
@@ -92,7 +102,10 @@ export class FrameLoop {
     }
     this.opts.onFrame?.(job, result);
     const period = 1000 / this.opts.fps;
-    this.schedule(Math.max(0, period - (performance.now() - started)));
+    const now = performance.now();
+    this.dueAt += period;
+    if (this.dueAt < now - period) this.dueAt = now;
+    this.schedule(Math.max(0, this.dueAt - now));
   }
 }
 

@@ -109,8 +109,9 @@ export async function ensureConverted(family: UpscalerFamily, scale: UpscaleFact
     }
     const stamp: Stamp = { key, converted: new Date().toISOString(), check };
     await writeFile(join(tmp, STAMP_FILE), JSON.stringify(stamp, null, 2) + '\n');
-    await moveIntoPlace(tmp, dir);
-    // Another process may have won the race with its own (equally valid) conversion: use what is there.
+    // Another process may have won the race with its own (equally valid) conversion: keep
+    // theirs (deleting it could pull it from under a reader) and use what is there.
+    if (!(await readCache(dir, key))) await moveIntoPlace(tmp, dir);
     const placed = await readCache(dir, key);
     if (!placed) throw new UpscalerCacheError(`the conversion of ${id} vanished from ${dir}`);
     return { id, family, scale, dir, file: join(dir, MODEL_FILE), ...placed, key, fresh: true };

@@ -198,8 +198,6 @@ describe.skipIf(!chromium)('visitor tablet', { timeout: 120_000 }, () => {
   it('two tablets take turns, and a flooding socket is held to its budget', async () => {
     b = await tablets.open(`${server.url}/controller/`, LANDSCAPE);
     await b.page.waitForSelector('#connection[data-state="connected"]');
-    // While its faces render (WebAssembly on the page's thread), a brand-new tablet may miss a synthetic touch.
-    await b.page.evaluate(() => window.__controller!.rendered());
     // A steers; B's drag is refused, puts B in the queue, and changes nothing.
     await touchDrag(a.page, await padPoint(a.page, 0.3, 0.3), await padPoint(a.page, 0.4, 0.35), 6);
     await waitUntil('A steers', () => Math.abs(server.store.state.plane.x - (5.5 + 0.4 * 5)) < 0.1);

@@ -99,7 +99,12 @@ describe('an inference error mid-run', () => {
     const mark = results.length;
     await stage.current.release();
     await sleep(1500);
-    const during = results.slice(mark);
+    // a frame already running on the old session when it was released may still finish
+    const all = results.slice(mark);
+    const first = all.findIndex((r) => !r.ok);
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThanOrEqual(1);
+    const during = all.slice(first);
     expect(during.every((r) => !r.ok)).toBe(true);
     // Pauses of 100, 200, 400, 800 ms: a handful of reopen attempts, not one per frame.
     const attempts = during.filter((r) => /could not be recreated/.test(r.error ?? '')).length;

@@ -353,7 +353,7 @@ export function paramArgs(param: OscParam, state: Readonly<LiveState>): TypedArg
 export function typeTags(param: OscParam, state: Readonly<LiveState>): string {
   const tag = (s: Scalar) => ({ float: 'f', int: 'i', string: 's', bool: 'T' })[s.kind];
   if (param.shape === 'list') return paramArgs(param, state).map(() => tag(param.args[0]!)).join('');
-  // an empty map still says what it takes: name/value pairs
-  if (param.shape === 'map') return paramArgs(param, state).map((a) => a.type).join('') || param.args.map(tag).join('');
+  // a map's tags follow its current entries (none: empty), like a list's
+  if (param.shape === 'map') return paramArgs(param, state).map((a) => a.type).join('');
   return param.args.map(tag).join('');
 }

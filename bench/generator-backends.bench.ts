@@ -6,14 +6,16 @@
  * between the backends, and how far their outputs agree.
  *
  * onnxruntime-web reads its thread count once per process, so each wasm thread count runs
- * in a child process (this script with --only-wasm) and the ratio uses the fastest of them.
+ * in a child process (this script with --only-wasm, driven over IPC). The backends take
+ * turns in short slices, round after round, so that anything else running on the machine
+ * slows them all alike and the ratio stays fair.
  *
  *   npx tsx bench/generator-backends.bench.ts [--model default-face] [--batch 16]
- *                                             [--seconds 4] [--wasm-threads 1,<cores>]
+ *                                             [--seconds 4] [--rounds 4] [--wasm-threads 1,<cores>]
  *
  * A figure, not a test: no thresholds.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +25,7 @@ import { resolveConfig } from '../server/config.js';
 import { generatorSpec, readManifest } from '../server/models/registry.js';
 import { openSession, ort } from '../server/onnx/runtime.js';
 import { gaussian } from '../common/random.js';
-import { header, idleCheck } from './support/machine.js';
+import { header, idleCheck, machineTicks } from './support/machine.js';
 import { processUsage } from './support/server-process.js';
 import { fixed, percentile, table, timeRuns } from './support/stats.js';
 
@@ -32,173 +34,207 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'default-face' },
     batch: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '4' },
     'wasm-threads': { type: 'string', default: [...new Set([1, os.cpus().length])].join(',') },
-    /** Internal: measure onnxruntime-web alone with this many threads and print the result as JSON. */
+    /** Internal: serve onnxruntime-web with this many threads to the parent over IPC. */
     'only-wasm': { type: 'string' },
   },
 });
 const batches = [1, Number(values.batch)];
-const minMs = Number(values.seconds) * 1000;
-const wasmThreads = values['wasm-threads'].split(',').map(Number);
-const child = values['only-wasm'] !== undefined;
-/** In a child, progress goes to stderr and the result alone to stdout. */
-const progress = (line: string) => (child ? process.stderr : process.stdout).write(line);
+const rounds = Number(values.rounds);
+const sliceMs = (Number(values.seconds) * 1000) / rounds;
 
 const config = resolveConfig({ model: values.model });
 const dir = join(config.modelsDir, values.model);
 const { file, spec } = generatorSpec(await readManifest(dir));
 const bytes = readFileSync(join(dir, file));
+const latents = new Map(batches.map((b) => [b, gaussian(1234, b * spec.latentSize)]));
 
-if (!child) {
-  console.log(header('generator throughput per backend (same ONNX file, one run)', `npx tsx bench/generator-backends.bench.ts --model ${values.model} --batch ${values.batch} --seconds ${values.seconds} --wasm-threads ${values['wasm-threads']}`));
-  console.log(await idleCheck());
-  console.log(`model: ${join(dir, file)} (${(bytes.length / 2 ** 20).toFixed(1)} MiB), input '${spec.input}' [N, ${spec.latentSize}] -> '${spec.output}' [N, 3, ${spec.resolution}, ${spec.resolution}]`);
-  console.log(`each point: 3 warm-up runs, then runs for at least ${values.seconds} s (and 5 runs); images/s from the median run, the fastest beside it\n`);
-}
-
-/** Any session that takes feeds and returns float tensors: the node and web APIs have the same shape. */
+/** What the node and web APIs have in common. */
 interface Runner {
   run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown; dims: readonly number[] }>>;
   release(): Promise<void>;
 }
-interface TensorCtor {
-  new (type: 'float32', data: Float32Array, dims: readonly number[]): unknown;
-}
+type TensorCtor = new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
 
-interface Point {
-  batch: number;
-  msPerRun: number;
-  bestMs: number;
-  imagesPerSecond: number;
-}
-interface BackendResult {
+/** A backend that can time runs for a while at a batch size and hand back its batch-1 picture. */
+interface Backend {
   name: string;
   detail: string;
-  points: Point[];
-  /** Batch-1 output for comparing backends. */
-  output?: Float32Array;
-  skipped?: string;
+  time(batch: number, ms: number): Promise<number[]>;
+  output(): Promise<Float32Array>;
+  close(): Promise<void>;
 }
 
-const latents = new Map(batches.map((b) => [b, gaussian(1234, b * spec.latentSize)]));
-
-async function measure(name: string, detail: string, runner: Runner, Tensor: TensorCtor): Promise<BackendResult> {
-  const points: Point[] = [];
-  let output: Float32Array | undefined;
-  for (const batch of batches) {
-    const feeds = { [spec.input]: new Tensor('float32', latents.get(batch)!, [batch, spec.latentSize]) };
-    for (let i = 0; i < 3; i++) await runner.run(feeds);
-    if (batch === 1) output = (await runner.run(feeds))[spec.output]!.data as Float32Array;
-    const times = await timeRuns(() => runner.run(feeds), { minRuns: 5, minMs });
-    const ms = percentile(times, 50);
-    points.push({ batch, msPerRun: ms, bestMs: Math.min(...times), imagesPerSecond: (1000 * batch) / ms });
-    progress(`  ${name}, batch ${batch}: ${fixed(ms, 2)} ms per run (median of ${times.length}), ${fixed((1000 * batch) / ms)} images/s\n`);
-  }
-  await runner.release();
-  return output ? { name, detail, points, output } : { name, detail, points };
+function localBackend(name: string, detail: string, runner: Runner, Tensor: TensorCtor): Backend {
+  const feeds = new Map(batches.map((b) => [b, { [spec.input]: new Tensor('float32', latents.get(b)!, [b, spec.latentSize]) }]));
+  const warm = new Set<number>();
+  return {
+    name,
+    detail,
+    async time(batch, ms) {
+      const f = feeds.get(batch)!;
+      if (!warm.has(batch)) for (let i = 0; i < 3; i++) await runner.run(f);
+      warm.add(batch);
+      return timeRuns(() => runner.run(f), { minRuns: 1, minMs: ms });
+    },
+    async output() {
+      return (await runner.run(feeds.get(1)!))[spec.output]!.data as Float32Array;
+    },
+    close: () => runner.release(),
+  };
 }
 
 /** onnxruntime-web, WebAssembly (SIMD; threads through worker_threads), in Node: it takes the model's bytes. */
-async function measureWasm(threads: number): Promise<BackendResult> {
+async function wasmBackend(threads: number): Promise<Backend> {
   const web = await import('onnxruntime-web');
   web.env.wasm.numThreads = threads;
-  const threadsBefore = processUsage(process.pid).threads;
+  const before = processUsage(process.pid).threads;
   const session = await web.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-  const threadsAfter = processUsage(process.pid).threads;
-  const detail = `onnxruntime-web ${web.env.versions.web}, wasm execution provider, env.wasm.numThreads = ${threads} (process threads ${threadsBefore} -> ${threadsAfter} after session create)`;
-  return measure(`web-wasm-${threads}t`, detail, session as unknown as Runner, web.Tensor as unknown as TensorCtor);
+  const after = processUsage(process.pid).threads;
+  const detail = `onnxruntime-web ${web.env.versions.web}, wasm execution provider, env.wasm.numThreads = ${threads} (process threads ${before} -> ${after} after session create)`;
+  return localBackend(`web-wasm-${threads}t`, detail, session as unknown as Runner, web.Tensor as unknown as TensorCtor);
 }
 
-if (child) {
-  const r = await measureWasm(Number(values['only-wasm']));
-  const output = r.output ? Buffer.from(r.output.buffer, r.output.byteOffset, r.output.byteLength).toString('base64') : undefined;
-  // exit only once the pipe has taken the whole line
-  await new Promise((resolve) => process.stdout.write(JSON.stringify({ ...r, output }) + '\n', resolve));
-  process.exit(0);
-}
+type Ask = { op: 'time'; batch: number; ms: number } | { op: 'output' } | { op: 'close' };
+type Request = Ask & { id: number };
 
-/** Runs this script with --only-wasm in a fresh process and reads its result. */
-function wasmInChild(threads: number): Promise<BackendResult> {
-  const script = fileURLToPath(import.meta.url);
-  const args = ['--import', 'tsx', script, '--model', values.model, '--batch', values.batch, '--seconds', values.seconds, '--only-wasm', String(threads)];
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    proc.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`wasm measurement with ${threads} thread(s) failed (exit ${code})`));
-      const parsed = JSON.parse(out.trim().split('\n').pop()!) as Omit<BackendResult, 'output'> & { output?: string };
-      const bytes = parsed.output ? Buffer.from(parsed.output, 'base64') : null;
-      resolve({ ...parsed, output: bytes ? new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) : undefined });
-    });
+if (values['only-wasm'] !== undefined) {
+  // Child: serve one wasm backend until told to close.
+  const backend = await wasmBackend(Number(values['only-wasm']));
+  process.send!({ ready: true, name: backend.name, detail: backend.detail });
+  process.on('message', async (req: Request) => {
+    if (req.op === 'time') process.send!({ id: req.id, times: await backend.time(req.batch, req.ms) });
+    else if (req.op === 'output') process.send!({ id: req.id, output: Buffer.from((await backend.output()).buffer).toString('base64') });
+    else {
+      await backend.close();
+      process.send!({ id: req.id }, () => process.exit(0));
+    }
   });
+} else {
+  await main();
 }
 
-const results: BackendResult[] = [];
+/** A wasm backend in its own process, so it gets its own thread count. */
+async function wasmInChild(threads: number): Promise<Backend> {
+  const script = fileURLToPath(import.meta.url);
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, '--model', values.model, '--batch', values.batch, '--only-wasm', String(threads)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<{ name: string; detail: string }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { name: string; detail: string }));
+    child.once('exit', (code) => reject(new Error(`the wasm process (${threads} threads) exited with code ${code} before it was ready`)));
+  });
+  child.removeAllListeners('exit');
+  let nextId = 0;
+  const ask = <T>(req: Ask): Promise<T> =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      const onMessage = (m: { id: number } & T) => {
+        if (m.id !== id) return;
+        child.off('message', onMessage);
+        resolve(m);
+      };
+      child.on('message', onMessage);
+      child.send({ ...req, id });
+    });
+  return {
+    ...ready,
+    time: async (batch, ms) => (await ask<{ times: number[] }>({ op: 'time', batch, ms })).times,
+    output: async () => {
+      const b = Buffer.from((await ask<{ output: string }>({ op: 'output' })).output, 'base64');
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    },
+    close: async () => void (await ask({ op: 'close' })),
+  };
+}
 
-// 1. onnxruntime-node, CPU, exactly as the server opens it.
-{
+async function main(): Promise<void> {
+  console.log(header('generator throughput per backend (same ONNX file, one run)', `npx tsx bench/generator-backends.bench.ts --model ${values.model} --batch ${values.batch} --seconds ${values.seconds} --rounds ${rounds} --wasm-threads ${values['wasm-threads']}`));
+  console.log(await idleCheck());
+  console.log(`model: ${join(dir, file)} (${(bytes.length / 2 ** 20).toFixed(1)} MiB), input '${spec.input}' [N, ${spec.latentSize}] -> '${spec.output}' [N, 3, ${spec.resolution}, ${spec.resolution}]`);
+  console.log(`each backend and batch: 3 warm-up runs, then ${rounds} slices of ${fixed(sliceMs / 1000, 1)} s taken in turns with the other backends;`);
+  console.log('images/s from the median run; the fastest run beside it\n');
+
+  const backends: Backend[] = [];
+  const skipped: { name: string; detail: string; reason: string }[] = [];
+
+  // 1. onnxruntime-node, CPU, exactly as the server opens it.
   const opened = await openSession(bytes, 'cpu', file);
-  results.push(await measure('node-cpu', 'onnxruntime-node, CPU execution provider, the server\'s session options (server/onnx/runtime.ts)', opened.session, ort.Tensor));
-}
+  backends.push(localBackend('node-cpu', "onnxruntime-node, CPU execution provider, the server's session options (server/onnx/runtime.ts)", opened.session, ort.Tensor));
 
-// 2. onnxruntime-node, WebGPU: tried for real; without an adapter the reason is printed.
-{
+  // 2. onnxruntime-node, WebGPU: tried for real; without an adapter the reason is printed.
   const dri = existsSync('/dev/dri') ? readdirSync('/dev/dri').join(', ') || 'empty' : 'absent';
+  const webgpuDetail = `onnxruntime-node, WebGPU execution provider (/dev/dri: ${dri})`;
   try {
     const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
-    results.push(await measure('node-webgpu', `onnxruntime-node, WebGPU execution provider (/dev/dri: ${dri})`, session, ort.Tensor));
+    backends.push(localBackend('node-webgpu', webgpuDetail, session, ort.Tensor));
   } catch (err) {
     const message = (err as Error).message;
     // onnxruntime prefixes its source location; the sentence after it is the reason
     const reason = message.match(/Failed to get a WebGPU adapter[^\n]*/)?.[0] ?? message.split('\n')[0]!;
-    results.push({ name: 'node-webgpu', detail: `onnxruntime-node, WebGPU execution provider (/dev/dri: ${dri})`, points: [], skipped: reason });
-    console.log(`  node-webgpu: skipped, no WebGPU adapter on this machine (/dev/dri ${dri}): ${reason}`);
+    skipped.push({ name: 'node-webgpu', detail: webgpuDetail, reason });
   }
-}
 
-// 3. onnxruntime-web wasm, once per thread count.
-for (const threads of wasmThreads) results.push(await wasmInChild(threads));
+  // 3. onnxruntime-web wasm, one process per thread count.
+  for (const threads of values['wasm-threads'].split(',').map(Number)) backends.push(await wasmInChild(threads));
 
-console.log('\nbackends');
-for (const r of results) console.log(`  ${r.name}: ${r.detail}${r.skipped ? `\n    skipped: ${r.skipped}` : ''}`);
-
-console.log('\nimages per second (median run)');
-console.log(
-  table(
-    ['backend', ...batches.map((b) => `batch ${b}`), ...batches.map((b) => `ms/run @${b} median (best)`)],
-    results.map((r) => [
-      r.name,
-      ...batches.map((b) => (r.skipped ? 'skipped' : fixed(r.points.find((p) => p.batch === b)!.imagesPerSecond))),
-      ...batches.map((b) => {
-        const p = r.points.find((q) => q.batch === b);
-        return p ? `${fixed(p.msPerRun, 2)} (${fixed(p.bestMs, 2)})` : '-';
-      }),
-    ]),
-  ),
-);
-
-const cpu = results.find((r) => r.name === 'node-cpu')!;
-const wasms = results.filter((r) => r.name.startsWith('web-wasm'));
-const ips = (r: BackendResult, b: number) => r.points.find((p) => p.batch === b)!.imagesPerSecond;
-console.log('\nratio node-cpu / web-wasm (images/s, median runs; against the fastest wasm thread count at each batch)');
-for (const b of batches) {
-  const best = wasms.reduce((x, y) => (ips(y, b) > ips(x, b) ? y : x));
-  console.log(`  batch ${b}: ${fixed(ips(cpu, b) / ips(best, b), 2)}x (vs ${best.name}; ${wasms.map((w) => `${w.name} ${fixed(ips(cpu, b) / ips(w, b), 2)}x`).join(', ')})`);
-}
-const webgpu = results.find((r) => r.name === 'node-webgpu')!;
-if (!webgpu.skipped) {
-  for (const b of batches) {
-    const ratio = webgpu.points.find((p) => p.batch === b)!.imagesPerSecond / cpu.points.find((p) => p.batch === b)!.imagesPerSecond;
-    console.log(`  node-webgpu / node-cpu, batch ${b}: ${fixed(ratio, 2)}x`);
+  const times = new Map(backends.map((b) => [b.name, new Map(batches.map((n) => [n, [] as number[]]))]));
+  const m0 = machineTicks();
+  for (let r = 0; r < rounds; r++) {
+    for (const batch of batches) for (const b of backends) times.get(b.name)!.get(batch)!.push(...(await b.time(batch, sliceMs)));
+    process.stdout.write(`  round ${r + 1}/${rounds} done\n`);
   }
-}
+  const m1 = machineTicks();
+  const outputs = new Map<string, Float32Array>();
+  for (const b of backends) outputs.set(b.name, await b.output());
+  for (const b of backends) await b.close();
 
-console.log('\nagreement with node-cpu at batch 1 (max |difference| over all pixels, output range is ' + `[${spec.range.join(', ')}])`);
-for (const r of results) {
-  if (r === cpu || !r.output) continue;
-  let max = 0;
-  for (let i = 0; i < r.output.length; i++) max = Math.max(max, Math.abs(r.output[i]! - cpu.output![i]!));
-  console.log(`  ${r.name}: ${max.toExponential(2)}`);
+  console.log(`\nwhole machine busy during the measurement: ${fixed((100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total), 0)} % of all cores (this bench included)`);
+  console.log('\nbackends');
+  for (const b of backends) console.log(`  ${b.name}: ${b.detail}`);
+  for (const s of skipped) console.log(`  ${s.name}: ${s.detail}\n    skipped, no WebGPU adapter on this machine: ${s.reason}`);
+
+  const ms = (name: string, batch: number, p: 'median' | 'best') => {
+    const t = times.get(name)!.get(batch)!;
+    return p === 'best' ? Math.min(...t) : percentile(t, 50);
+  };
+  const ips = (name: string, batch: number, p: 'median' | 'best' = 'median') => (1000 * batch) / ms(name, batch, p);
+  console.log('\nimages per second');
+  console.log(
+    table(
+      ['backend', ...batches.map((b) => `batch ${b} median (best)`), ...batches.map((b) => `ms/run @${b} median (best)`), 'runs'],
+      [
+        ...backends.map((b) => [
+          b.name,
+          ...batches.map((n) => `${fixed(ips(b.name, n))} (${fixed(ips(b.name, n, 'best'))})`),
+          ...batches.map((n) => `${fixed(ms(b.name, n, 'median'), 2)} (${fixed(ms(b.name, n, 'best'), 2)})`),
+          batches.map((n) => times.get(b.name)!.get(n)!.length).join('/'),
+        ]),
+        ...skipped.map((s) => [s.name, ...batches.map(() => 'skipped'), ...batches.map(() => '-'), '-']),
+      ],
+    ),
+  );
+
+  const wasms = backends.filter((b) => b.name.startsWith('web-wasm')).map((b) => b.name);
+  console.log('\nratio node-cpu / web-wasm (images/s), against the fastest wasm thread count at each batch');
+  for (const n of batches) {
+    for (const p of ['median', 'best'] as const) {
+      const best = wasms.reduce((x, y) => (ips(y, n, p) > ips(x, n, p) ? y : x));
+      console.log(`  batch ${n}, ${p} runs: ${fixed(ips('node-cpu', n, p) / ips(best, n, p), 2)}x (vs ${best}; ${wasms.map((w) => `${w} ${fixed(ips('node-cpu', n, p) / ips(w, n, p), 2)}x`).join(', ')})`);
+    }
+  }
+  if (backends.some((b) => b.name === 'node-webgpu')) {
+    for (const n of batches) console.log(`  node-webgpu / node-cpu, batch ${n}: ${fixed(ips('node-webgpu', n) / ips('node-cpu', n), 2)}x`);
+  }
+
+  console.log(`\nagreement with node-cpu at batch 1 (max |difference| over all pixels; output range [${spec.range.join(', ')}])`);
+  const reference = outputs.get('node-cpu')!;
+  for (const [name, out] of outputs) {
+    if (name === 'node-cpu') continue;
+    let max = 0;
+    for (let i = 0; i < out.length; i++) max = Math.max(max, Math.abs(out[i]! - reference[i]!));
+    console.log(`  ${name}: ${max.toExponential(2)}`);
+  }
+  process.exit(0);
 }
-process.exit(0);

@@ -224,15 +224,28 @@ def fit_age(G, D, latent, res, data_dir, args, rng, gen):
 
     z = torch.randn(args.faces, latent, generator=gen)
     p = Progress(z.shape[0], "predicted age of generated faces", "img")
-    pred = batched(lambda b: torch.from_numpy(predict(trunk_features(trunk, G(b).clamp(-1, 1)).numpy().astype(np.float64))),
-                   z, p).numpy()
+
+    def age_and_look(b):
+        img = G(b).clamp(-1, 1)
+        age = torch.from_numpy(predict(trunk_features(trunk, img).numpy().astype(np.float64)))
+        return torch.cat([age[:, None], attributes(to_unit(img))[:, :2].double()], 1)  # age, light, warmth
+
+    out = batched(age_and_look, z, p).numpy()
     p.close()
+    pred, looks = out[:, 0], out[:, 1:]
     zn = z.numpy().astype(np.float64)
     design = np.hstack([zn, np.ones((len(zn), 1))])
     coef, *_ = np.linalg.lstsq(design, pred, rcond=None)
     w = coef[:-1]
     fitted = design @ coef
     r2 = 1 - float(((pred - fitted) ** 2).sum() / ((pred - pred.mean()) ** 2).sum())
+    # In UTKFace, age goes with lighting and skin tone more than it should; the latent directions
+    # that predict face brightness and warmth are projected out, so "older" does not mean "darker".
+    look_dirs, *_ = np.linalg.lstsq(design, looks, rcond=None)
+    basis, _ = np.linalg.qr(look_dirs[:-1])
+    before = w.copy()
+    w = w - basis @ (basis.T @ w)
+    kept = float(np.linalg.norm(w) / np.linalg.norm(before))
     years_per_sigma = float(np.linalg.norm(w))
     unit = w / years_per_sigma
     scale = min(SIGMAS, AGE_SWING_YEARS / years_per_sigma)
@@ -243,18 +256,21 @@ def fit_age(G, D, latent, res, data_dir, args, rng, gen):
     d = torch.from_numpy(vector).float()
     age_at = lambda zz: predict(trunk_features(trunk, G(zz).clamp(-1, 1)).numpy().astype(np.float64))
     swing = float((age_at(zt + d) - age_at(zt - d)).mean() / 2)
-    print(f"age direction: {years_per_sigma:.1f} predicted years per latent sd (R^2 {r2:.2f} of predicted age on z); "
+    print(f"age direction: {years_per_sigma:.1f} predicted years per latent sd (R^2 {r2:.2f} of predicted age on z; "
+          f"{kept * 100:.0f}% of it kept after removing brightness and warmth); "
           f"the slider's +1 end adds {swing:+.1f} years on average", file=sys.stderr)
     if swing < 2:
         fail(f"the age direction changes predicted age by only {swing:+.1f} years; the model may be too young to have one")
     entry = {
         "vector": [round(float(v), 5) for v in vector],
-        "description": f"Fitted to UTKFace ages: the slider's ends are about {swing:.0f} years younger or older.",
+        "description": f"Fitted to UTKFace ages, with brightness and warmth held: the slider's ends are about "
+                       f"{swing:.0f} years younger or older.",
         "ends": ["younger", "older"],
     }
     info = {"holdoutMaeYears": round(mae, 2), "baselineMaeYears": round(baseline, 2), "ridgeLambda": lam,
             "photos": int(len(ages)), "faces": int(args.faces), "r2OnLatent": round(r2, 3),
-            "yearsPerSigma": round(years_per_sigma, 2), "swingYears": round(swing, 1)}
+            "yearsPerSigma": round(years_per_sigma, 2), "swingYears": round(swing, 1),
+            "keptAfterRemovingBrightnessAndWarmth": round(kept, 3)}
     return entry, info
 
 

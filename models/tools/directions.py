@@ -45,7 +45,7 @@ ATTRIBUTES = [
     ("light", "overall brightness of the face", ("darker", "brighter")),
     ("warmth", "colour temperature of the face", ("cooler", "warmer")),
     ("background", "brightness of the background", ("dark background", "light background")),
-    ("sideways", "left/right balance: head turn or side light", ("left", "right")),
+    ("sideways", "left/right balance (head turn or side light)", ("left", "right")),
     ("contrast", "contrast within the face", ("softer", "crisper")),
     ("hair", "tone at the top of the head", ("darker hair", "lighter hair")),
 ]

@@ -6,7 +6,7 @@
  * the bench's socket.io displays, which acknowledge each frame on arrival.
  *
  *   npx tsx bench/frame-path.bench.ts [--seconds 20] [--displays 1,4] [--dream off,gentle]
- *                                     [--fps 30] [--size 256] [--model default-face]
+ *                                     [--fps 30] [--size 256] [--model default-face] [--upscale auto|off|x2|x4]
  *
  * A figure, not a test: no thresholds.
  */
@@ -24,6 +24,8 @@ const { values } = parseArgs({
     fps: { type: 'string', default: '30' },
     size: { type: 'string', default: '256' },
     model: { type: 'string', default: 'default-face' },
+    /** Live state upscale.mode to set first (auto, off, x2, x4); by default the state is left as it starts. */
+    upscale: { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -32,7 +34,7 @@ const displayCounts = values.displays.split(',').map(Number);
 const dreamModes = values.dream.split(',') as ('off' | 'gentle' | 'zoom')[];
 const MiB = 2 ** 20;
 
-console.log(header('frame path bench: sustained fps, ms per stage, CPU and RSS of the server process', `npx tsx bench/frame-path.bench.ts --seconds ${seconds} --displays ${values.displays} --dream ${values.dream} --fps ${values.fps} --size ${values.size} --model ${values.model}`));
+console.log(header('frame path bench: sustained fps, ms per stage, CPU and RSS of the server process', `npx tsx bench/frame-path.bench.ts --seconds ${seconds} --displays ${values.displays} --dream ${values.dream} --fps ${values.fps} --size ${values.size} --model ${values.model}${values.upscale ? ` --upscale ${values.upscale}` : ''}`));
 console.log(await idleCheck());
 console.log(`settings: target ${values.fps} fps, ${values.size}x${values.size} JPEG frames, model ${values.model}, ${warmup} s warm-up then ${seconds} s measured per scenario`);
 console.log('displays: socket.io clients in the bench process that acknowledge each frame on arrival (no decoding)\n');
@@ -74,6 +76,10 @@ async function runScenario(scenario: string, dream: string, displayCount: number
   const displays: BenchDisplay[] = [];
   const controller = await openController(server.url);
   try {
+    if (values.upscale) {
+      const ack = await controller.patch({ upscale: { mode: values.upscale } });
+      if (!ack.ok) throw new Error(`cannot set upscale.mode: ${ack.error}`);
+    }
     if (dream !== 'off') {
       const ack = await controller.patch({ dream: { mode: dream } });
       if (!ack.ok) throw new Error(`cannot turn dreaming on: ${ack.error}`);

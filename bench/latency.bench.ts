@@ -7,7 +7,7 @@
  * command and are spaced at random, so they land at every phase of the frame loop.
  *
  *   npx tsx bench/latency.bench.ts [--samples 100] [--dream off,gentle] [--displays 1]
- *                                  [--fps 30] [--size 256] [--model default-face]
+ *                                  [--fps 30] [--size 256] [--model default-face] [--upscale auto|off|x2|x4]
  *
  * A figure, not a test: no thresholds.
  */
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     fps: { type: 'string', default: '30' },
     size: { type: 'string', default: '256' },
     model: { type: 'string', default: 'default-face' },
+    /** Live state upscale.mode to set first (auto, off, x2, x4); by default the state is left as it starts. */
+    upscale: { type: 'string' },
     warmup: { type: 'string', default: '3' },
   },
 });
@@ -33,7 +35,7 @@ const displayCount = Number(values.displays);
 const SPACING_MS = [150, 400] as const;
 const SAMPLE_TIMEOUT_MS = 5000;
 
-console.log(header('tablet-to-screen latency: controller input -> first frame reflecting it, at the display', `npx tsx bench/latency.bench.ts --samples ${samples} --dream ${values.dream} --displays ${displayCount} --fps ${values.fps} --size ${values.size} --model ${values.model}`));
+console.log(header('tablet-to-screen latency: controller input -> first frame reflecting it, at the display', `npx tsx bench/latency.bench.ts --samples ${samples} --dream ${values.dream} --displays ${displayCount} --fps ${values.fps} --size ${values.size} --model ${values.model}${values.upscale ? ` --upscale ${values.upscale}` : ''}`));
 console.log(await idleCheck());
 console.log(`settings: target ${values.fps} fps, ${values.size}x${values.size} frames, ${displayCount} display(s), ${samples} inputs spaced ${SPACING_MS[0]}-${SPACING_MS[1]} ms apart at random\n`);
 
@@ -67,6 +69,10 @@ async function measure(scenario: string, dream: string): Promise<Result> {
   const random = splitmix32(42);
   const result: Result = { scenario, latency: [], pickup: [], path: [], ackRtt: [], failures: 0 };
   try {
+    if (values.upscale) {
+      const ack = await controller.patch({ upscale: { mode: values.upscale } });
+      if (!ack.ok) throw new Error(`cannot set upscale.mode: ${ack.error}`);
+    }
     if (dream !== 'off') {
       const ack = await controller.patch({ dream: { mode: dream } });
       if (!ack.ok) throw new Error(`cannot turn dreaming on: ${ack.error}`);

@@ -7,7 +7,7 @@
  * everything else), which is why it reaches the share it does.
  *
  *   npx tsx bench/matmul-peak.bench.ts [--model default-face] [--sizes 512,1024,2048]
- *                                      [--batches 1,4,16,64] [--seconds 3]
+ *                                      [--batches 1,4,16,64] [--seconds 3] [--rounds 3]
  *
  * A figure, not a test: no thresholds.
  */
@@ -20,7 +20,7 @@ import { resolveConfig } from '../server/config.js';
 import { generatorSpec, readManifest } from '../server/models/registry.js';
 import { openSession, ort } from '../server/onnx/runtime.js';
 import { gaussian } from '../common/random.js';
-import { header, idleCheck } from './support/machine.js';
+import { header, idleCheck, machineTicks } from './support/machine.js';
 import { countFlops } from './support/onnx-flops.js';
 import { fixed, percentile, table, timeRuns } from './support/stats.js';
 
@@ -30,17 +30,21 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '512,1024,2048' },
     batches: { type: 'string', default: '1,4,16,64' },
     seconds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
 const batches = values.batches.split(',').map(Number);
-const minMs = Number(values.seconds) * 1000;
+const rounds = Number(values.rounds);
+/** Each subject is timed for `seconds` in all, split into one slice per round. */
+const sliceMs = (Number(values.seconds) * 1000) / rounds;
 const cores = os.cpus().length;
 
-console.log(header('fp32 matrix-multiply peak and the generator\'s share of it', `npx tsx bench/matmul-peak.bench.ts --model ${values.model} --sizes ${values.sizes} --batches ${values.batches} --seconds ${values.seconds}`));
+console.log(header('fp32 matrix-multiply peak and the generator\'s share of it', `npx tsx bench/matmul-peak.bench.ts --model ${values.model} --sizes ${values.sizes} --batches ${values.batches} --seconds ${values.seconds} --rounds ${values.rounds}`));
 console.log(await idleCheck());
-console.log(`each point: 2 warm-up runs, then runs for at least ${values.seconds} s (and 5 runs); peak and achieved share both use the fastest run`);
-console.log('(robust to other processes taking the CPU now and then); the median run is shown beside it\n');
+console.log(`each subject: 2 warm-up runs, then ${values.seconds} s of runs in ${rounds} slices, taken in turns with the others;`);
+console.log('peak and achieved share both use the fastest run (robust to other processes taking the CPU now and then);');
+console.log('the median run is shown beside it\n');
 
 // --- peak: C = A x B, square, fp32, B a constant (as weights are) ---
 function matmulModel(n: number): Uint8Array {
@@ -55,32 +59,6 @@ function matmulModel(n: number): Uint8Array {
   );
 }
 
-/** GFLOP/s of the fastest and of the median run. */
-async function matmulGflops(n: number, threads: number): Promise<{ best: number; median: number }> {
-  const session = await ort.InferenceSession.create(matmulModel(n), { intraOpNumThreads: threads, graphOptimizationLevel: 'all' });
-  const feeds = { a: new ort.Tensor('float32', gaussian(3, n * n), [n, n]) };
-  for (let i = 0; i < 2; i++) await session.run(feeds);
-  const times = await timeRuns(() => session.run(feeds), { minRuns: 5, minMs });
-  await session.release();
-  const gflops = (ms: number) => (2 * n ** 3) / (ms / 1000) / 1e9;
-  return { best: gflops(Math.min(...times)), median: gflops(percentile(times, 50)) };
-}
-
-const peakRows: string[][] = [];
-let peak = 0;
-let peakOne = 0;
-for (const n of sizes) {
-  const all = await matmulGflops(n, cores);
-  const one = await matmulGflops(n, 1);
-  peak = Math.max(peak, all.best);
-  peakOne = Math.max(peakOne, one.best);
-  peakRows.push([`${n}x${n} x ${n}x${n}`, fixed(all.best), fixed(all.median), fixed(one.best), fixed(one.median)]);
-  process.stdout.write(`  MatMul ${n}: ${fixed(all.best)} GFLOP/s on ${cores} threads, ${fixed(one.best)} on 1\n`);
-}
-console.log('\nmeasured fp32 MatMul (onnxruntime-node CPU / MLAS), GFLOP/s');
-console.log(table(['shape', `${cores} threads best`, 'median', '1 thread best', 'median'], peakRows));
-console.log(`peak: ${fixed(peak)} GFLOP/s on ${cores} threads (${fixed(peakOne)} on one core)\n`);
-
 // --- the generator ---
 const config = resolveConfig({ model: values.model });
 const dir = join(config.modelsDir, values.model);
@@ -88,25 +66,65 @@ const { file, spec } = generatorSpec(await readManifest(dir));
 const bytes = readFileSync(join(dir, file));
 const latent = (batch: number) => ({ [spec.input]: new ort.Tensor('float32', gaussian(11, batch * spec.latentSize), [batch, spec.latentSize]) });
 const counted = await countFlops(bytes, latent(1));
-console.log(`generator: ${join(dir, file)}`);
-console.log(`  ${(counted.flops / 1e6).toFixed(1)} MFLOP per image, counted from the graph (${counted.layers.length} Conv/Gemm/MatMul layers; multiply-adds x 2)`);
-console.log(`  nodes: ${Object.entries(counted.ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 
-const genRows: string[][] = [];
-const opened = await openSession(bytes, 'cpu', file);
-for (const batch of batches) {
-  const feeds = latent(batch);
-  for (let i = 0; i < 2; i++) await opened.session.run(feeds);
-  const times = await timeRuns(() => opened.session.run(feeds), { minRuns: 5, minMs });
-  const ms = Math.min(...times);
-  const median = percentile(times, 50);
-  const gflops = (batch * counted.flops) / (ms / 1000) / 1e9;
-  genRows.push([String(batch), fixed(ms, 2), fixed(median, 2), fixed((1000 * batch) / ms), fixed(gflops), `${fixed((100 * gflops) / peak)} %`, `${fixed((100 * (batch * counted.flops) / (median / 1000) / 1e9) / peak)} %`]);
-  process.stdout.write(`  generator batch ${batch}: ${fixed(ms, 2)} ms, ${fixed(gflops)} GFLOP/s\n`);
+/** Something to time: a session, its feeds, and the FLOPs of one run. */
+interface Subject {
+  label: string;
+  session: ort.InferenceSession;
+  feeds: Record<string, ort.Tensor>;
+  flops: number;
+  times: number[];
 }
-await opened.session.release();
-console.log('\ngenerator on onnxruntime-node CPU with the server\'s session options');
-console.log(table(['batch', 'ms/run best', 'median', 'images/s', 'GFLOP/s', 'of MatMul peak', 'at median'], genRows));
+const subjects: Subject[] = [];
+for (const n of sizes) {
+  for (const threads of [...new Set([cores, 1])]) {
+    const session = await ort.InferenceSession.create(matmulModel(n), { intraOpNumThreads: threads, graphOptimizationLevel: 'all' });
+    subjects.push({ label: `matmul ${n} ${threads}t`, session, feeds: { a: new ort.Tensor('float32', gaussian(3, n * n), [n, n]) }, flops: 2 * n ** 3, times: [] });
+  }
+}
+const generator = await openSession(bytes, 'cpu', file);
+for (const batch of batches) subjects.push({ label: `generator ${batch}`, session: generator.session, feeds: latent(batch), flops: batch * counted.flops, times: [] });
+
+// Warm up, then take turns in slices, round after round: the peak and the generator see the same machine.
+for (const s of subjects) for (let i = 0; i < 2; i++) await s.session.run(s.feeds);
+const m0 = machineTicks();
+for (let r = 0; r < rounds; r++) {
+  for (const s of subjects) s.times.push(...(await timeRuns(() => s.session.run(s.feeds), { minRuns: 2, minMs: sliceMs })));
+  process.stdout.write(`  round ${r + 1}/${rounds} done\n`);
+}
+const m1 = machineTicks();
+console.log(`whole machine busy during the measurement: ${fixed((100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total), 0)} % of all cores (this bench included)`);
+const gflops = (s: Subject, p: 'best' | 'median') => s.flops / ((p === 'best' ? Math.min(...s.times) : percentile(s.times, 50)) / 1000) / 1e9;
+const find = (label: string) => subjects.find((s) => s.label === label)!;
+
+const peakRows: string[][] = [];
+let peak = 0;
+let peakOne = 0;
+for (const n of sizes) {
+  const all = find(`matmul ${n} ${cores}t`);
+  const one = find(`matmul ${n} 1t`);
+  peak = Math.max(peak, gflops(all, 'best'));
+  peakOne = Math.max(peakOne, gflops(one, 'best'));
+  peakRows.push([`${n}x${n} x ${n}x${n}`, fixed(gflops(all, 'best')), fixed(gflops(all, 'median')), fixed(gflops(one, 'best')), fixed(gflops(one, 'median'))]);
+}
+console.log('\nmeasured fp32 MatMul (onnxruntime-node CPU / MLAS, default session options), GFLOP/s');
+console.log(table(['shape', `${cores} threads best`, 'median', '1 thread best', 'median'], peakRows));
+console.log(`peak: ${fixed(peak)} GFLOP/s on ${cores} threads (${fixed(peakOne)} on one core)\n`);
+
+console.log(`generator: ${join(dir, file)}`);
+console.log(`  ${(counted.flops / 1e6).toFixed(1)} MFLOP per image, counted from the graph (${counted.layers.length} Conv/Gemm/MatMul layers; multiply-adds x 2):`);
+console.log(`  ${counted.layers.map((l) => `${l.op} -> ${l.output.slice(1).join('x')} ${(l.flops / 1e6).toFixed(1)}`).join(', ')}`);
+console.log(`  nodes: ${Object.entries(counted.ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+const genRows = batches.map((batch) => {
+  const s = find(`generator ${batch}`);
+  const best = Math.min(...s.times);
+  const median = percentile(s.times, 50);
+  return [String(batch), fixed(best, 2), fixed(median, 2), fixed((1000 * batch) / best), fixed(gflops(s, 'best')), `${fixed((100 * gflops(s, 'best')) / peak)} %`, `${fixed((100 * gflops(s, 'median')) / peak)} %`];
+});
+console.log('\ngenerator on onnxruntime-node CPU with the server\'s session options (server/onnx/runtime.ts)');
+console.log(table(['batch', 'ms/run best', 'median', 'images/s (best)', 'GFLOP/s (best)', 'of MatMul peak', 'median run'], genRows));
+for (const s of subjects) if (!s.label.startsWith('generator')) await s.session.release();
+await generator.session.release();
 
 // --- where the time goes: onnxruntime's own profile, per operator type ---
 async function profile(batch: number): Promise<{ byOp: Map<string, number>; total: number; runs: number }> {
@@ -130,11 +148,10 @@ async function profile(batch: number): Promise<{ byOp: Map<string, number>; tota
 const isMatrixOp = (op: string) => /Conv|Gemm|MatMul/.test(op);
 console.log('\nwhere the generator\'s kernel time goes (onnxruntime profile after its graph optimisations; share of kernel time)');
 for (const batch of [batches[0]!, batches[batches.length - 1]!]) {
-  const { byOp, total, runs } = await profile(batch);
+  const { byOp, total } = await profile(batch);
   const sorted = [...byOp].sort((a, b) => b[1] - a[1]);
   const matrix = sorted.filter(([op]) => isMatrixOp(op)).reduce((s, [, d]) => s + d, 0);
   console.log(`  batch ${batch}: ${sorted.slice(0, 8).map(([op, d]) => `${op} ${fixed((100 * d) / total, 0)}%`).join(', ')}`);
-  const inMatrix = (runs * batch * counted.flops) / (matrix / 1e6) / 1e9;
-  console.log(`    matrix ops (Conv/Gemm/MatMul, fused or not) take ${fixed((100 * matrix) / total, 0)} % of kernel time, and run at ${fixed(inMatrix)} GFLOP/s (${fixed((100 * inMatrix) / peak)} % of peak) while they run`);
+  console.log(`    matrix ops (Conv/Gemm/MatMul, fused or not) take ${fixed((100 * matrix) / total, 0)} % of kernel time; the rest is resizes, layout reorders and element-wise ops`);
 }
 process.exit(0);

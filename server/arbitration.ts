@@ -40,6 +40,14 @@ export class Turns {
   private lastTouch = 0;
   private readonly queue: string[] = [];
   private readonly lastSent = new Map<string, string>();
+  /**
+   * Set when the holder or the queue changed. Only then can a tablet's status differ from
+   * what it was last told (countdowns are refreshed by tick()); a touch by the holder, by
+   * far the most frequent input, changes neither, so it costs nothing per other tablet.
+   * Publishing on every input made 200 tablets x 30 inputs/s cost 1.2 M status checks a
+   * second and stalled the frame loop (docs/reliability.md, bench/load.bench.ts).
+   */
+  private changed = false;
   private readonly clock: () => number;
 
   constructor(
@@ -52,6 +60,7 @@ export class Turns {
   /** A tablet connected; it watches until it touches something. */
   join(id: string): void {
     this.tablets.add(id);
+    this.changed = true;
     this.publish();
   }
 
@@ -60,7 +69,10 @@ export class Turns {
     this.tablets.delete(id);
     this.lastSent.delete(id);
     const at = this.queue.indexOf(id);
-    if (at >= 0) this.queue.splice(at, 1);
+    if (at >= 0) {
+      this.queue.splice(at, 1);
+      this.changed = true;
+    }
     if (this.holder === id) this.pass();
     this.publish();
   }
@@ -70,7 +82,10 @@ export class Turns {
    * joins the queue (if not already in it) and is told why it must wait.
    */
   request(id: string): TurnDecision {
-    if (!this.tablets.has(id)) this.tablets.add(id);
+    if (!this.tablets.has(id)) {
+      this.tablets.add(id);
+      this.changed = true;
+    }
     this.expire();
     const now = this.clock();
     if (this.holder === null) {
@@ -83,7 +98,10 @@ export class Turns {
       this.publish();
       return { ok: true };
     }
-    if (!this.queue.includes(id)) this.queue.push(id);
+    if (!this.queue.includes(id)) {
+      this.queue.push(id);
+      this.changed = true;
+    }
     this.publish();
     const position = this.queue.indexOf(id) + 1;
     return { ok: false, error: `wait for your turn: another visitor is steering (you are number ${position} in the queue)` };
@@ -92,6 +110,7 @@ export class Turns {
   /** Ends lapsed turns and refreshes the countdowns; call about once a second. */
   tick(): void {
     this.expire();
+    this.changed = true;
     this.publish();
   }
 
@@ -124,6 +143,7 @@ export class Turns {
   }
 
   private grant(id: string, now: number): void {
+    this.changed = true;
     this.holder = id;
     this.turnStart = now;
     this.lastTouch = now;
@@ -131,6 +151,7 @@ export class Turns {
 
   /** Hands the turn to the next waiting tablet, or leaves it free. */
   private pass(): void {
+    this.changed = true;
     this.holder = null;
     const next = this.queue.shift();
     if (next !== undefined) this.grant(next, this.clock());
@@ -148,6 +169,8 @@ export class Turns {
   }
 
   private publish(): void {
+    if (!this.changed) return;
+    this.changed = false;
     for (const id of this.tablets) {
       const status = this.status(id);
       const key = JSON.stringify(status);
@@ -168,6 +191,14 @@ export class TabletFloor {
   private readonly turns: Turns;
   private readonly unsubscribe: () => void;
   private timer: NodeJS.Timeout | null = null;
+  /**
+   * Statuses waiting to be sent, the newest per tablet. When a crowd arrives at once, every
+   * new place in the queue changes every tablet's status; sending each change at once made
+   * 200 tablets cost 40,000 messages in the first second and stalled the display. Sent
+   * together at most every SEND_EVERY_MS instead, a tablet hears only its latest status.
+   */
+  private readonly pending = new Map<string, TabletStatus>();
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: Store,
@@ -175,7 +206,7 @@ export class TabletFloor {
     opts: TurnOptions,
     private readonly send: (id: string, status: TabletStatus) => void,
   ) {
-    this.turns = new Turns(opts, (id, status) => send(id, { ...status, attract: attract.active }));
+    this.turns = new Turns(opts, (id, status) => this.queueSend(id, { ...status, attract: attract.active }));
     this.unsubscribe = attract.onChange(() => this.broadcast());
   }
 
@@ -188,7 +219,10 @@ export class TabletFloor {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.timer = null;
+    this.flushTimer = null;
+    this.pending.clear();
     this.unsubscribe();
   }
 
@@ -197,6 +231,7 @@ export class TabletFloor {
   }
 
   leave(id: string): void {
+    this.pending.delete(id);
     this.turns.leave(id);
   }
 
@@ -215,6 +250,21 @@ export class TabletFloor {
   }
 
   private broadcast(): void {
-    for (const id of this.turns.ids()) this.send(id, this.status(id));
+    for (const id of this.turns.ids()) this.queueSend(id, this.status(id));
+  }
+
+  private queueSend(id: string, status: TabletStatus): void {
+    this.pending.set(id, status);
+    this.flushTimer ??= setTimeout(() => this.flush(), SEND_EVERY_MS);
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    const batch = [...this.pending];
+    this.pending.clear();
+    for (const [id, status] of batch) this.send(id, status);
   }
 }
+
+/** Turn statuses reach tablets within this long of a change; a visitor cannot tell, a crowd's storm is tamed. */
+const SEND_EVERY_MS = 50;

@@ -17,6 +17,12 @@ export interface FrameMeta {
   dream?: { mode: string; style: string };
   /** Milliseconds per stage for this frame. */
   timings: Record<string, number>;
+  /** Video walls (common/wall.ts): the screen this frame is for (absent: every display of the node). */
+  screen?: string;
+  /** Video walls: the frame's slot on the cluster clock (slot x period = when it was due). */
+  slot?: number;
+  /** Video walls: cluster time (ms) at which every display shows this frame, so the screens change together. */
+  presentAt?: number;
   /** The latent itself, only when the server runs with `debugFrameLatent` (tests measure glides with it). */
   latent?: number[];
 }

@@ -7,7 +7,10 @@ import { z } from 'zod';
 import type { LiveState } from './state.js';
 import type { FrameMeta } from './frame.js';
 
-/** Who a socket is; set in the handshake: `io({ auth: { role: 'display' } })`. */
+/**
+ * Who a socket is; set in the handshake: `io({ auth: { role: 'display' } })`. A display on a
+ * video wall also names its screen: `auth: { role: 'display', screen: 'left' }` (common/wall.ts).
+ */
 export const RoleSchema = z.enum(['display', 'controller']);
 export type Role = z.infer<typeof RoleSchema>;
 
@@ -136,6 +139,8 @@ export interface ClientToServerEvents {
   heartbeat: (beat: Heartbeat) => void;
   /** Controllers: save the portrait on screen; the ack carries its page and QR code. */
   capture: (ack: (result: CaptureAck) => void) => void;
+  /** Displays: the node's cluster clock (ms) right now, for the display's offset estimate (common/clock.ts). */
+  clock: (ack: (clusterNow: number) => void) => void;
 }
 
 /** The socket.io path; the pages are served from the same origin. */

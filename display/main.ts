@@ -2,6 +2,8 @@
  * The display page: a fullscreen portrait that moves smoothly at the screen's refresh
  * rate, fed by frames from the server. Wiring only; each part lives in its own file:
  * net.ts (socket, decode), picture.ts (blend), scene.ts (WebGL), loop.ts (draw on demand).
+ * On a video wall (`/?screen=NAME`), present.ts holds each frame until its presentation
+ * time on the cluster clock, which sync.ts estimates, so all screens change together.
  */
 import { DEFAULT_STATE, type LiveState } from '../common/state.js';
 import { wallCaption } from './caption.js';
@@ -12,6 +14,8 @@ import { createDrawLoop } from './loop.js';
 import { connectDisplay } from './net.js';
 import { FramePace } from './pace.js';
 import { Picture } from './picture.js';
+import { Presenter } from './present.js';
+import { ClusterClockSync } from './sync.js';
 import { Stage } from './scene.js';
 import { frameTexture } from './texture.js';
 import { waitingLight } from './waiting.js';
@@ -48,6 +52,8 @@ function start(canvas: HTMLCanvasElement, waiting: ReturnType<typeof waitingLigh
   const picture = new Picture(stage);
   const pace = new FramePace();
   const captionElement = element('caption', HTMLElement);
+  const notice = element('notice', HTMLElement);
+  const screen = new URLSearchParams(location.search).get('screen') ?? undefined;
   const caption = wallCaption(captionElement);
   // Burn-in care: picture and label wander a few pixels, slowly, while a picture is up.
   const drift = burnInDrift();
@@ -77,9 +83,12 @@ function start(canvas: HTMLCanvasElement, waiting: ReturnType<typeof waitingLigh
   };
   relight(0);
 
-  const socket = connectDisplay({
-    frame(meta, bitmap) {
-      const now = performance.now();
+  let sync: ClusterClockSync | null = null;
+  const presenter = new Presenter<ImageBitmap>({
+    clusterNow: (now) => sync?.clusterAt(now) ?? null,
+    requestFrame: (callback) => requestAnimationFrame(callback),
+    release: (bitmap) => bitmap.close(),
+    show(meta, bitmap, now) {
       const measured = pace.arrive(now);
       const interval = look.crossfade > 0 ? look.crossfade * 1000 : measured;
       const rising = !live;
@@ -93,19 +102,34 @@ function start(canvas: HTMLCanvasElement, waiting: ReturnType<typeof waitingLigh
       debug.frame(meta);
       loop.request();
     },
-    connection(isConnected) {
-      connected = isConnected;
-      debug.connection(isConnected);
-      if (isConnected) return;
-      live = false;
-      waiting.show(true);
-      relight(SINK_MS);
-    },
-    look(next) {
-      look = next;
-      relight(BLACKOUT_FADE_MS);
-    },
   });
+
+  const socket = connectDisplay(
+    {
+      frame(meta, bitmap) {
+        presenter.offer(meta, bitmap, performance.now());
+      },
+      connection(isConnected) {
+        connected = isConnected;
+        debug.connection(isConnected);
+        if (isConnected) return;
+        presenter.clear();
+        live = false;
+        waiting.show(true);
+        relight(SINK_MS);
+      },
+      look(next) {
+        look = next;
+        relight(BLACKOUT_FADE_MS);
+      },
+      refused(reason) {
+        notice.textContent = reason ?? '';
+        notice.classList.toggle('visible', reason !== null);
+      },
+    },
+    screen,
+  );
+  sync = new ClusterClockSync(socket);
   sendHeartbeats(socket, stage.renderer.getContext(), () => loop.draws);
 
   window.addEventListener('resize', () => {

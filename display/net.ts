@@ -14,6 +14,8 @@ export interface DisplayNetHandlers {
   connection(connected: boolean): void;
   /** The display's part of the live state (crossfade, blackout, caption), on connect and on every change. */
   look(look: LiveState['display']): void;
+  /** The server refused this display (e.g. an unknown wall screen), with its reason; null once connected. */
+  refused(reason: string | null): void;
 }
 
 /** Decodes a frame into an ImageBitmap flipped for WebGL, which ignores UNPACK_FLIP_Y for bitmaps. */
@@ -25,13 +27,21 @@ export function decodeFrame(meta: FrameMeta, image: ArrayBuffer | Uint8Array): P
   return createImageBitmap(new Blob([bytes], { type }), { imageOrientation: 'flipY' });
 }
 
-export function connectDisplay(handlers: DisplayNetHandlers): PageSocket {
-  const socket = openSocket('display');
+/** `screen`: the wall screen this display shows (`/?screen=NAME`, common/wall.ts), if any. */
+export function connectDisplay(handlers: DisplayNetHandlers, screen?: string): PageSocket {
+  const socket = openSocket('display', screen ? { screen } : {});
   // Counts arrivals locally: the server's frame counter restarts with the server.
   let arrivals = 0;
   let shown = 0;
 
-  socket.on('connect', () => handlers.connection(true));
+  socket.on('connect', () => {
+    handlers.refused(null);
+    handlers.connection(true);
+  });
+  // `active` false: the server refused the handshake (middleware error), not a network failure.
+  socket.on('connect_error', (error) => {
+    if (!socket.active) handlers.refused(error.message);
+  });
   socket.on('disconnect', () => handlers.connection(false));
   socket.on('state', (state) => handlers.look(state.display));
 

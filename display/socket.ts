@@ -23,8 +23,9 @@ const RECONNECT = Object.freeze({
 /** After a refused handshake socket.io stops retrying on its own; wait about this long, then try again. */
 const REFUSED_RETRY_MS = 3000;
 
-export function openSocket(role: Role): PageSocket {
-  const socket: PageSocket = io({ auth: { role }, path: SOCKET_PATH, ...RECONNECT });
+/** `auth` adds to the handshake (a wall display's `screen`, common/wall.ts). */
+export function openSocket(role: Role, auth: Record<string, string> = {}): PageSocket {
+  const socket: PageSocket = io({ auth: { ...auth, role }, path: SOCKET_PATH, ...RECONNECT });
   socket.on('connect_error', () => {
     // `active` is false only when the server refused us (middleware error); transport
     // failures keep it true and the manager's own backoff handles them.

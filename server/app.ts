@@ -34,6 +34,8 @@ import { Store } from './store.js';
 import type { LiveState } from '../common/state.js';
 import { SystemdNotifier } from './watchdog.js';
 import { directionProblem, directionVectors, openVisitors } from './visitors.js';
+import { ClusterClock } from './wall/clock.js';
+import { wallTiming } from './wall/timing.js';
 
 const log = logger('server');
 
@@ -100,7 +102,11 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     goodFrames++;
     visitors.offer(job);
   };
-  const loop = new FrameLoop(stages, { fps: config.fps, active: generating, onFrame });
+  // Video walls: slots and presentation times on the cluster clock (docs/cluster.md).
+  const clock = new ClusterClock();
+  await clock.start();
+  const wall = wallTiming(config, clock, displays);
+  const loop = new FrameLoop(stages, { fps: config.fps, active: generating, onFrame, ...(wall ? { wall } : {}) });
   const status = () => {
     const controllers = io.of('/').adapter.rooms.get(ROOMS.controller)?.size ?? 0;
     const base: Status = {
@@ -111,7 +117,14 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
       controllers,
       frameSize: config.frameSize,
     };
-    return { ...base, uptime: Math.round((Date.now() - startedAt) / 1000), frames: loop.frames, stageMs: loop.stageMs(), ...(generator.session.fallback ? { fallback: generator.session.fallback } : {}) };
+    return {
+      ...base,
+      uptime: Math.round((Date.now() - startedAt) / 1000),
+      frames: loop.frames,
+      stageMs: loop.stageMs(),
+      ...(generator.session.fallback ? { fallback: generator.session.fallback } : {}),
+      ...(wall ? { wall: { layout: config.wall.layout, screens: displays.screens(), clock: clock.estimate } } : {}),
+    };
   };
 
   const health = () => {
@@ -134,7 +147,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   app.use(visitors.router);
   servePages(app, config.pagesDir);
   app.use(notFound, errorHandler);
-  const stopSocketInputs = attachSocketInputs(io, store, displays, presets, { policy, failures: authFailures, eventRate: config.socketEventRate, ...visitors.socket });
+  const stopSocketInputs = attachSocketInputs(io, store, displays, presets, { policy, failures: authFailures, eventRate: config.socketEventRate, ...visitors.socket, wall: config.wall, clusterNow: () => clock.now() });
   if (config.oscPort !== 'off') {
     osc = await OscInput.start(store, presets, { port: config.oscPort, host: config.oscHost, allow: config.oscAllow, feedback: config.oscFeedback, recorder }, oscSpace);
   }
@@ -172,6 +185,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const close = () => {
     closing ??= (async () => {
       clearInterval(statusTimer);
+      clock.stop();
       stopSocketInputs();
       visitors.stop();
       requestLimit.close();

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ScheduleSchema } from './schedule.js';
+import { WallSchema } from '../common/wall.js';
 
 export const ROOT_DIR = fileURLToPath(new URL('..', import.meta.url));
 
@@ -94,6 +95,8 @@ export const ConfigSchema = z
     publicUrl: z.url({ protocol: /^https?$/ }).optional(),
     /** Puts each frame's latent into its metadata (tests and debugging; about 1.5 KB a frame). */
     debugFrameLatent: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).default(false),
+    /** Video wall (docs/cluster.md): layout 'single' | 'mirror' | 'tile' | 'gallery', the grid, the screens and the presentation delay. From the environment or a flag, as JSON. */
+    wall: z.preprocess(parseJsonString, WallSchema).default({ layout: 'single', columns: 1, rows: 1, screens: [], presentDelayMs: 150 }),
   })
   .strict();
 
@@ -137,6 +140,7 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_CAPTURES_KEEP: 'capturesKeep',
   PORTRAITS_PUBLIC_URL: 'publicUrl',
   PORTRAITS_DEBUG_FRAME_LATENT: 'debugFrameLatent',
+  PORTRAITS_WALL: 'wall',
 });
 
 export class ConfigError extends Error {}

@@ -2,6 +2,8 @@
  * Connected displays and how frames reach them. Each display acknowledges a frame once
  * it has decoded it; until then newer frames replace each other in a one-slot mailbox,
  * so a slow display always gets the newest frame and never a growing queue.
+ * On a video wall each display names its screen, and a frame made for one screen
+ * (meta.screen) goes only to that screen's displays.
  */
 import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../common/protocol.js';
@@ -23,7 +25,10 @@ class DisplayLink {
   sent = 0;
   dropped = 0;
 
-  constructor(readonly socket: DisplaySocket) {}
+  constructor(
+    readonly socket: DisplaySocket,
+    readonly screen: string | undefined,
+  ) {}
 
   offer(frame: Pending): void {
     if (this.inFlight) {
@@ -49,8 +54,9 @@ class DisplayLink {
 export class DisplayHub {
   private readonly links = new Map<string, DisplayLink>();
 
-  add(socket: DisplaySocket): void {
-    this.links.set(socket.id, new DisplayLink(socket));
+  /** `screen`: the wall screen the display shows (common/wall.ts); undefined outside walls. */
+  add(socket: DisplaySocket, screen?: string): void {
+    this.links.set(socket.id, new DisplayLink(socket, screen));
   }
 
   remove(socket: DisplaySocket): void {
@@ -61,8 +67,16 @@ export class DisplayHub {
     return this.links.size;
   }
 
+  /** The distinct screens connected displays show, in order of arrival (one frame each per slot). */
+  screens(): string[] {
+    const names = new Set<string>();
+    for (const link of this.links.values()) if (link.screen !== undefined) names.add(link.screen);
+    return [...names];
+  }
+
+  /** To every display, or only to meta.screen's displays when the frame was made for one screen. */
   broadcast(meta: FrameMeta, image: Buffer): void {
-    for (const link of this.links.values()) link.offer({ meta, image });
+    for (const link of this.links.values()) if (meta.screen === undefined || link.screen === meta.screen) link.offer({ meta, image });
   }
 
   stats(): { id: string; sent: number; dropped: number }[] {

@@ -15,12 +15,16 @@ import type { AuthFailures } from './http-hardening.js';
 import { limitEvents } from './socket-limits.js';
 import { runPresetCommand, type PresetStore } from '../presets.js';
 import type { Store } from '../store.js';
+import { screenRefusal } from '../wall/screens.js';
+import type { WallConfig } from '../../common/wall.js';
 
 const log = logger('socket');
 
 export interface SocketData {
   role: Role;
   access: Access;
+  /** The wall screen a display shows (handshake auth.screen); undefined outside walls. */
+  screen?: string;
 }
 
 export interface SocketAccessOptions {
@@ -33,6 +37,10 @@ export interface SocketAccessOptions {
   floor?: TabletFloor;
   /** Saves the portrait on screen; `host` is the address the tablet used to reach us (server/inputs/captures.ts). */
   capture?: (socketId: string, host: string | undefined) => Promise<CaptureAck>;
+  /** The video wall (common/wall.ts): which screens a display may name. Absent: a single screen. */
+  wall?: WallConfig;
+  /** The cluster clock displays estimate their offset against (server/wall/clock.ts); absent: Date.now. */
+  clusterNow?: () => number;
 }
 
 /**
@@ -57,6 +65,11 @@ export function attachSocketInputs(io: PortraitServer, store: Store, displays: D
     const role = RoleSchema.safeParse(auth?.role);
     if (!role.success) return next(new Error("handshake auth.role must be 'display' or 'controller'"));
     socket.data.role = role.data;
+    if (role.data === 'display' && opts.wall) {
+      const screen = screenRefusal(opts.wall, auth?.screen);
+      if ('error' in screen) return next(new Error(screen.error));
+      socket.data.screen = screen.name;
+    }
     const address = socket.handshake.address;
     const token = auth?.token;
     const check = async (): Promise<Error | null> => {
@@ -81,8 +94,8 @@ export function attachSocketInputs(io: PortraitServer, store: Store, displays: D
     const source = storeSource(access);
     limitEvents(socket, opts.eventRate);
     void socket.join(ROOMS[role]);
-    if (role === 'display') displays.add(socket);
-    log.info({ id: socket.id, role, access, address: socket.handshake.address }, 'connected');
+    if (role === 'display') displays.add(socket, socket.data.screen);
+    log.info({ id: socket.id, role, access, address: socket.handshake.address, ...(socket.data.screen ? { screen: socket.data.screen } : {}) }, 'connected');
     socket.emit('state', store.state, store.version);
     const floor = role === 'controller' ? opts.floor : undefined;
     const steer = (step: { patch: unknown } | { command: unknown }) => (floor ? floor.steer(socket.id, access, [step], source) : store.applyMany([step], source));
@@ -104,6 +117,9 @@ export function attachSocketInputs(io: PortraitServer, store: Store, displays: D
         (result) => reply(ack, result),
         (err: Error) => reply(ack, { ok: false, error: err.message }),
       );
+    });
+    socket.on('clock', (ack: unknown) => {
+      if (typeof ack === 'function') (ack as (now: number) => void)((opts.clusterNow ?? Date.now)());
     });
     if (presets && role === 'controller') socket.emit('presets', presets.names());
     socket.on('preset', (command: unknown, ack?: unknown) => {

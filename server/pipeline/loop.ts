@@ -8,8 +8,14 @@
  * period minus the frame's own time after each of them made 30 fps come out near 29.
  * A frame that overruns its slot is followed at once; one that falls more than a period
  * behind restarts the grid, so a slow spell is never followed by a burst of catch-up frames.
+ *
+ * On a video wall (common/wall.ts) the grid is the cluster clock's slots instead, the
+ * same on every node: a tick starts at a slot's beginning, makes one frame per screen
+ * that needs one (each stamped with the slot and the moment to present it), and waits
+ * for the next slot boundary; a tick that overran skips the slots it missed.
  */
 import type { FrameMeta } from '../../common/frame.js';
+import { slotAt, slotStart, type WallScreen } from '../../common/wall.js';
 import { logger } from '../log.js';
 import type { FrameJob, Stage } from '../stages/stage.js';
 import { runChain, type ChainResult } from './chain.js';
@@ -22,6 +28,16 @@ export interface LoopOptions {
   /** Frames are made only while this is true (e.g. a display is connected). */
   active: () => boolean;
   onFrame?: (job: FrameJob, result: ChainResult) => void;
+  /** Video walls: frames on the cluster clock's slots, one per target screen (undefined: every display). */
+  wall?: WallTiming;
+}
+
+export interface WallTiming {
+  /** Cluster time, ms since the epoch (server/wall/clock.ts). */
+  now: () => number;
+  presentDelayMs: number;
+  /** The screens this slot needs a frame for; [undefined] makes one frame for every display (mirror). */
+  targets: () => (WallScreen | undefined)[];
 }
 
 export class FrameLoop {
@@ -35,6 +51,8 @@ export class FrameLoop {
   private errorsLogged = 0;
   private current: Promise<void> = Promise.resolve();
   private readonly stageAvg = new Map<string, number>();
+  /** Walls: the last slot a frame was made for. */
+  private lastSlot = -Infinity;
 
   constructor(
     private readonly stages: readonly Stage[],
@@ -77,6 +95,7 @@ export class FrameLoop {
   }
 
   private async tick(): Promise<void> {
+    if (this.opts.wall) return this.wallTick(this.opts.wall);
     if (!this.opts.active()) {
       this.dueAt = 0;
       this.schedule(IDLE_POLL_MS);
@@ -86,13 +105,50 @@ export class FrameLoop {
     if (this.dueAt === 0) this.dueAt = started;
     const job: FrameJob = { meta: newMeta(++this.frameNo) };
     const result = await runChain(this.stages, job);
+    this.account(job, result, true);
+    const period = 1000 / this.opts.fps;
+    const now = performance.now();
+    this.dueAt += period;
+    if (this.dueAt < now - period) this.dueAt = now;
+    this.schedule(Math.max(0, this.dueAt - now));
+  }
+
+  /** One slot: a frame per target screen, then sleep until the next slot boundary on the cluster clock. */
+  private async wallTick(wall: WallTiming): Promise<void> {
+    const period = 1000 / this.opts.fps;
+    const slot = slotAt(wall.now(), period);
+    if (this.opts.active() && slot > this.lastSlot) {
+      this.lastSlot = slot;
+      let produced = false;
+      for (const screen of wall.targets()) {
+        const job: FrameJob = { meta: newMeta(++this.frameNo) };
+        job.meta.slot = slot;
+        job.meta.presentAt = slotStart(slot, period) + wall.presentDelayMs;
+        if (screen) {
+          job.screen = screen;
+          job.meta.screen = screen.name;
+        }
+        const result = await runChain(this.stages, job);
+        this.account(job, result, !produced);
+        produced ||= result.ok;
+      }
+    }
+    if (!this.opts.active()) return this.schedule(IDLE_POLL_MS);
+    // Timers fire a little late, never early; the boundary itself belongs to the next slot.
+    this.schedule(Math.max(0, slotStart(slotAt(wall.now(), period) + 1, period) - wall.now()));
+  }
+
+  /** Frame rate (once per tick), stage times and errors; then the caller's onFrame. */
+  private account(job: FrameJob, result: ChainResult, countsForFps: boolean): void {
     if (result.ok) {
       const now = performance.now();
-      if (this.lastFrameAt) {
-        const inst = 1000 / Math.max(1, now - this.lastFrameAt);
-        this.fpsAvg = this.fpsAvg ? this.fpsAvg * 0.9 + inst * 0.1 : inst;
+      if (countsForFps) {
+        if (this.lastFrameAt) {
+          const inst = 1000 / Math.max(1, now - this.lastFrameAt);
+          this.fpsAvg = this.fpsAvg ? this.fpsAvg * 0.9 + inst * 0.1 : inst;
+        }
+        this.lastFrameAt = now;
       }
-      this.lastFrameAt = now;
       for (const [stage, ms] of Object.entries(job.meta.timings)) {
         const prev = this.stageAvg.get(stage);
         this.stageAvg.set(stage, prev === undefined ? ms : prev * 0.9 + ms * 0.1);
@@ -101,11 +157,6 @@ export class FrameLoop {
       log.error({ error: result.error, frame: this.frameNo }, 'frame failed');
     }
     this.opts.onFrame?.(job, result);
-    const period = 1000 / this.opts.fps;
-    const now = performance.now();
-    this.dueAt += period;
-    if (this.dueAt < now - period) this.dueAt = now;
-    this.schedule(Math.max(0, this.dueAt - now));
   }
 }
 

@@ -4,8 +4,16 @@
  * instead of flickering; 'zoom' feeds its own last output back in, slightly zoomed and
  * turned, for the endless Inceptionism zoom, with a trace of the live portrait mixed in.
  * Octaves are cycled one per frame: multi-scale dreaming at the cost of one step.
+ *
+ * On a video wall (frames carry a slot, common/wall.ts) every node must dream the same
+ * picture the same way: the jitter is seeded from the slot and the octave is slot modulo
+ * octaves, so nothing random differs between nodes; the carried detail (gentle) and the
+ * fed-back picture (zoom) decay (x0.9 and x0.96 a frame), so a node that joined late or
+ * missed a slot converges on the others within a few seconds. Each picture has its own
+ * carried state (a gallery's screens differ), and a second screen of the same picture in
+ * the same slot (two tiles on one node) reuses the first one's result.
  */
-import { splitmix32 } from '../../common/random.js';
+import { hashSeeds, splitmix32 } from '../../common/random.js';
 import { dreamStep } from '../dream/engine.js';
 import type { ImageOps } from '../dream/image-ops.js';
 import type { DreamLibrary } from '../dream/library.js';
@@ -15,6 +23,17 @@ import { need, type FrameJob, type PlanarImage, type Stage } from './stage.js';
 export interface DreamStageOptions {
   /** Side of the square the dream runs at (the portrait is resized to it). */
   size: number;
+  /** Which picture a frame shows, for the carried state (walls: one per gallery screen); default one picture. */
+  pictureKey?: (job: FrameJob) => string;
+}
+
+/** What one picture carries from frame to frame. */
+interface Carried {
+  detail: Float32Array | null;
+  previous: PlanarImage | null;
+  /** Walls: the slot last dreamed and its result, reused by another screen of the same picture. */
+  slot: number | null;
+  out: PlanarImage | null;
 }
 
 /** Largest step per frame, in 1/255 image units, at strength 1. */
@@ -26,8 +45,7 @@ const OCTAVE_SCALE = 1.4;
 
 export class DreamStage implements Stage {
   readonly name = 'dream';
-  private detail: Float32Array | null = null;
-  private previous: PlanarImage | null = null;
+  private readonly carried = new Map<string, Carried>();
   private frameNo = 0;
   private readonly random = splitmix32(0x5eed);
 
@@ -41,48 +59,70 @@ export class DreamStage implements Stage {
   async run(job: FrameJob): Promise<void> {
     const settings = this.store.state.dream;
     if (settings.mode === 'off' || settings.strength === 0) {
-      this.detail = null;
-      this.previous = null;
+      this.carried.clear();
       return;
     }
     const net = this.library.get(settings.style);
     if (!net) return; // still compiling (or failed, which the library logged): show the portrait as it is
+    const key = this.opts.pictureKey?.(job) ?? '';
+    let carried = this.carried.get(key);
+    if (!carried) this.carried.set(key, (carried = { detail: null, previous: null, slot: null, out: null }));
+    const slot = job.meta.slot;
+    if (slot !== undefined && carried.slot === slot && carried.out) {
+      job.image = { data: carried.out.data.slice(), width: carried.out.width, height: carried.out.height };
+      this.describe(job, settings);
+      return;
+    }
     const size = this.opts.size;
     const image = need(job, 'image', this.name);
     const base = image.width === size && image.height === size ? image : await this.ops.resize(image, size, size);
     const step = settings.strength * MAX_STEP[settings.mode];
-    const octave = this.frameNo++ % settings.octaves;
+    const octave = (slot ?? this.frameNo++) % settings.octaves;
+    const random = slot === undefined ? this.random : splitmix32(hashSeeds(0x5eed, slot));
 
     let src: PlanarImage;
     if (settings.mode === 'gentle') {
       src = { data: base.data.slice(), width: size, height: size };
-      if (this.detail?.length === src.data.length) for (let i = 0; i < src.data.length; i++) src.data[i] = src.data[i]! + this.detail[i]! * DETAIL_CARRY;
+      const detail = carried.detail;
+      if (detail?.length === src.data.length) for (let i = 0; i < src.data.length; i++) src.data[i] = src.data[i]! + detail[i]! * DETAIL_CARRY;
     } else {
-      src = this.previous?.width === size ? await this.ops.zoomRotate(this.previous, ZOOM.scale, ZOOM.radians) : { data: base.data.slice(), width: size, height: size };
+      src = carried.previous?.width === size ? await this.ops.zoomRotate(carried.previous, ZOOM.scale, ZOOM.radians) : { data: base.data.slice(), width: size, height: size };
       for (let i = 0; i < src.data.length; i++) src.data[i] = src.data[i]! * (1 - ZOOM.anchor) + base.data[i]! * ZOOM.anchor;
     }
 
-    const out = await this.stepAtOctave(net, src, step, octave);
+    const out = await this.stepAtOctave(net, src, step, octave, random);
     if (settings.mode === 'gentle') {
       const detail = new Float32Array(out.data.length);
       for (let i = 0; i < detail.length; i++) detail[i] = out.data[i]! - base.data[i]!;
-      this.detail = detail;
+      carried.detail = detail;
+      carried.previous = null;
     } else {
-      this.previous = out;
+      carried.previous = out;
+      carried.detail = null;
     }
-    job.image = out;
+    if (slot !== undefined) {
+      carried.slot = slot;
+      carried.out = out;
+      job.image = { data: out.data.slice(), width: out.width, height: out.height };
+    } else {
+      job.image = out;
+    }
+    this.describe(job, settings);
+  }
+
+  private describe(job: FrameJob, settings: { mode: string; style: string }): void {
     job.meta.dream = { mode: settings.mode, style: settings.style || this.library.names()[0]! };
-    job.meta.width = size;
-    job.meta.height = size;
+    job.meta.width = this.opts.size;
+    job.meta.height = this.opts.size;
   }
 
   /** One dream step at octave `o`: computed on a smaller copy, its change carried back up. */
-  private async stepAtOctave(net: Parameters<typeof dreamStep>[0], src: PlanarImage, step: number, o: number): Promise<PlanarImage> {
+  private async stepAtOctave(net: Parameters<typeof dreamStep>[0], src: PlanarImage, step: number, o: number, random: () => number): Promise<PlanarImage> {
     const jitter = Math.max(1, Math.round(src.width / 16));
-    if (o === 0) return (await dreamStep(net, src, step, jitter, this.random)).image;
+    if (o === 0) return (await dreamStep(net, src, step, jitter, random)).image;
     const w = Math.max(16, Math.round(src.width / OCTAVE_SCALE ** o));
     const small = await this.ops.resize(src, w, w);
-    const dreamed = (await dreamStep(net, small, step, Math.max(1, Math.round(jitter / OCTAVE_SCALE ** o)), this.random)).image;
+    const dreamed = (await dreamStep(net, small, step, Math.max(1, Math.round(jitter / OCTAVE_SCALE ** o)), random)).image;
     for (let i = 0; i < dreamed.data.length; i++) dreamed.data[i] = dreamed.data[i]! - small.data[i]!;
     const change = await this.ops.resize(dreamed, src.width, src.height);
     const out = new Float32Array(src.data.length);

@@ -15,6 +15,9 @@ import { LatentStage, type LatentStageOptions } from './latent.js';
 import { RecordStage, type FrameTap } from './record.js';
 import { SendStage } from './send.js';
 import { UpscaleStage } from './upscale.js';
+import { TileCropStage } from './tile-crop.js';
+import { TileFitStage } from './tile-fit.js';
+import { WallLatentStage } from './wall-latent.js';
 import type { Stage } from './stage.js';
 
 export interface ChainDeps {
@@ -35,11 +38,19 @@ export interface ChainDeps {
 
 export function buildChain(deps: ChainDeps): Stage[] {
   const { config, store, displays, generator } = deps;
+  // Video walls (common/wall.ts, docs/cluster.md): the latent from the cluster-time slot; tiles cut before upscaling.
+  const wall = config.wall;
+  const tile = wall.layout === 'tile';
+  const onLoopWrap = deps.onLoopWrap ? { onLoopWrap: deps.onLoopWrap } : {};
   const stages: (Stage | null)[] = [
-    new LatentStage(store, { dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.onLoopWrap ? { onLoopWrap: deps.onLoopWrap } : {}), ...deps.latent }),
+    wall.layout === 'single'
+      ? new LatentStage(store, { dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}), ...onLoopWrap, ...deps.latent })
+      : new WallLatentStage(store, { dim: generator.spec.latentSize, wall, periodMs: 1000 / config.fps, ...onLoopWrap, ...deps.latent }),
     new GenerateStage(generator.session, generator.spec),
-    deps.dream.library.styles.length ? new DreamStage(store, deps.dream.ops, deps.dream.library, { size: config.dreamSize }) : null,
+    deps.dream.library.styles.length ? new DreamStage(store, deps.dream.ops, deps.dream.library, { size: config.dreamSize, pictureKey: (job) => (wall.layout === 'gallery' ? (job.screen?.name ?? '') : '') }) : null,
+    tile ? new TileCropStage(wall) : null,
     upscaleStage(config, store, generator.spec.resolution),
+    tile ? new TileFitStage(config.frameSize) : null,
     new EncodeStage({ size: config.frameSize, quality: config.jpegQuality }),
     new SendStage(displays),
     deps.recorder ? new RecordStage(deps.recorder) : null,

@@ -5,6 +5,7 @@
  */
 import type { FrameMeta } from '../../common/frame.js';
 import type { Latent } from '../../common/latent.js';
+import type { PixelBox, Rect, WallScreen } from '../../common/wall.js';
 
 /** A picture between stages: planar RGB (CHW), float32, values in [0, 1]. */
 export interface PlanarImage {
@@ -15,6 +16,10 @@ export interface PlanarImage {
 
 export interface FrameJob {
   meta: FrameMeta;
+  /** Video walls: the screen this frame is made for (absent: every display gets it). */
+  screen?: WallScreen;
+  /** Tile walls: where `image` was cut from the whole picture (server/stages/tile-crop.ts). */
+  tile?: { rect: Rect; box: PixelBox; pictureSize: number };
   latent?: Latent;
   image?: PlanarImage;
   encoded?: Buffer;

@@ -4,12 +4,13 @@
  * a tablet may, the rest needs the VJ/administrator (401/403 with the reason).
  */
 import express, { type Request, type Response, type NextFunction, type Router } from 'express';
-import type { Status } from '../../common/protocol.js';
-import { storeSource, visitorPatchRefusal } from '../access.js';
+import type { Ack, Status } from '../../common/protocol.js';
+import { storeSource, visitorPatchRefusal, type Access } from '../access.js';
+import type { TabletFloor } from '../arbitration.js';
 import type { HttpAccess } from './http-hardening.js';
 import type { DisplayReport, HealthVerdict } from '../health.js';
 import { runPresetCommand, type PresetStore } from '../presets.js';
-import type { Store } from '../store.js';
+import type { Step, Store } from '../store.js';
 
 export interface HealthSource {
   status(): Status & { uptime: number; frames: number; stageMs: Record<string, number>; fallback?: string };
@@ -17,8 +18,24 @@ export interface HealthSource {
   health?(): HealthVerdict & { open: boolean; heartbeats: DisplayReport[] };
 }
 
-export function httpInputs(store: Store, health: HealthSource, access: HttpAccess): Router {
+/**
+ * A visitor writing over HTTP is one more tablet (named by its address): it takes its turn in
+ * the same queue, so a script on a visitor's phone cannot steer past the tablets.
+ */
+function steerer(store: Store, floor: TabletFloor | undefined) {
+  return (req: Request, who: Access, steps: readonly Step[]): Ack =>
+    floor ? floor.steer(`http:${req.socket.remoteAddress ?? ''}`, who, steps, storeSource(who)) : store.applyMany(steps, storeSource(who));
+}
+
+/** 409 for "not your turn" (try again later), 400 for input that will never be accepted. */
+function ackStatus(result: Ack): number {
+  if (result.ok) return 200;
+  return result.error.startsWith('wait for your turn') || result.error.startsWith('locked') ? 409 : 400;
+}
+
+export function httpInputs(store: Store, health: HealthSource, access: HttpAccess, floor?: TabletFloor): Router {
   const router = express.Router();
+  const steer = steerer(store, floor);
   router.use(express.json({ limit: '16kb' }));
 
   router.get('/health', (_req, res) => {
@@ -36,15 +53,15 @@ export function httpInputs(store: Store, health: HealthSource, access: HttpAcces
     if (!who) return;
     const refusal = who === 'visitor' ? visitorPatchRefusal(req.body) : null;
     if (refusal) return access.needAdmin(res, refusal);
-    const result = store.apply(req.body, storeSource(who));
-    res.status(result.ok ? 200 : 400).json(result);
+    const result = steer(req, who, [{ patch: req.body }]);
+    res.status(ackStatus(result)).json(result);
   });
 
   router.post('/api/command', async (req, res) => {
     const who = await access.who(req, res);
     if (!who) return;
-    const result = store.command(req.body, storeSource(who));
-    res.status(result.ok ? 200 : 400).json(result);
+    const result = steer(req, who, [{ command: req.body }]);
+    res.status(ackStatus(result)).json(result);
   });
 
   // Malformed JSON and oversized bodies become a 4xx with a reason, not a stack trace.

@@ -52,6 +52,17 @@ afterAll(() => {
   for (const s of sockets) s.disconnect();
 });
 
+/** Disconnects every test socket and waits until the server has seen them go (their turns end). */
+async function leaveAll(server: RunningServer): Promise<void> {
+  for (const s of sockets.splice(0)) s.disconnect();
+  for (let waited = 0; ; waited += 20) {
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { controllers: number };
+    if (health.controllers === 0) return;
+    if (waited > 5000) throw new Error(`the server still counts ${health.controllers} controller(s) 5 s after they disconnected`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('role decisions', () => {
   it('loopback, tokens, and what a presented token means', () => {
     for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) expect(isLoopback(a), a).toBe(true);
@@ -110,7 +121,24 @@ describe('with an admin token configured', () => {
     await expect(open(server.url, { role: 'controller', token: 'not-the-token' })).rejects.toThrow(/admin token is wrong/);
   });
 
+  it('an HTTP visitor waits for its turn like a tablet (409 while a tablet steers)', async () => {
+    await leaveAll(server);
+    const tablet = await open(server.url, { role: 'controller' });
+    expect(await emitAck(tablet, 'patch', { walk: { speed: 0.35 } })).toMatchObject({ ok: true });
+    const version = server.store.version;
+    const refused = await http(server, 'PATCH', '/api/state', { body: { walk: { speed: 0.9 } } });
+    expect(refused).toMatchObject({ status: 409, body: { ok: false, error: expect.stringMatching(/wait for your turn/) } });
+    expect((await http(server, 'POST', '/api/command', { body: { type: 'newFace' } })).status).toBe(409);
+    expect(server.store.version).toBe(version);
+    // The administrator is never queued.
+    expect((await http(server, 'PATCH', '/api/state', { body: { walk: { speed: 0.5 } }, token: TOKEN })).status).toBe(200);
+    await leaveAll(server);
+    expect((await http(server, 'PATCH', '/api/state', { body: { walk: { speed: 0.9 } } })).status).toBe(200);
+    expect(server.store.state.walk.speed).toBe(0.9);
+  });
+
   it('HTTP: reading is public, VJ keys and preset writes need the token (401 without, 403 wrong)', async () => {
+    await leaveAll(server);
     expect((await http(server, 'GET', '/api/state')).status).toBe(200);
     expect((await http(server, 'GET', '/api/presets')).status).toBe(200);
     expect((await http(server, 'PATCH', '/api/state', { body: { walk: { speed: 0.3 } } })).status).toBe(200);
@@ -135,7 +163,7 @@ describe('with an admin token configured', () => {
     // A visitor's HTTP load obeys the visitor lock, like a tablet.
     expect((await http(server, 'PATCH', '/api/state', { body: { visitorLock: true }, token: TOKEN })).status).toBe(200);
     expect((await http(server, 'POST', '/api/presets/Opening/load')).status).toBe(403);
-    expect((await http(server, 'POST', '/api/command', { body: { type: 'newFace' } })).status).toBe(400);
+    expect((await http(server, 'POST', '/api/command', { body: { type: 'newFace' } })).status).toBe(409);
     expect((await http(server, 'PATCH', '/api/state', { body: { visitorLock: false }, token: TOKEN })).status).toBe(200);
   });
 

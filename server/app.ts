@@ -140,7 +140,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   };
 
   app.use(securityHeaders(), bodyLimit(), requestLimit.middleware);
-  app.use(httpInputs(store, { status, health }, httpAccess));
+  app.use(httpInputs(store, { status, health }, httpAccess, visitors.socket.floor));
   app.use(presetRoutes(presets, store, httpAccess));
   app.use(recordingRoutes(recorder, httpAccess));
   app.use(oscQueryRouter(oscSpace, () => store.state, () => ({ oscPort: osc?.port ?? null, oscHost: config.oscHost })));

@@ -54,6 +54,8 @@ interface Row {
   threads: number;
   sendMs: number | undefined;
   jpegKiB: number;
+  /** How often each upscale plan ran, e.g. "x2 97 %, off 3 %". */
+  upscalePlans: string;
 }
 
 const rows: Row[] = [];
@@ -123,12 +125,20 @@ async function runScenario(scenario: string, dream: string, displayCount: number
       threads: u1.threads,
       sendMs: h1.stageMs.send,
       jpegKiB: mean(window.map((a) => a.bytes)) / 1024,
+      upscalePlans: countBy(window.map((a) => a.meta.upscale ?? 'no stage')),
     };
   } finally {
     for (const d of displays) d.close();
     controller.close();
     await server.stop();
   }
+}
+
+/** "x2 95 %, off 5 %": how often each value occurs. */
+function countBy(values: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([v, n]) => `${v} ${fixed((100 * n) / Math.max(1, values.length), 0)} %`).join(', ');
 }
 
 function sleep(ms: number): Promise<void> {
@@ -168,6 +178,7 @@ if (rows.length) {
     ),
   );
   if (!stageNames.includes('upscale')) console.log('(no upscale stage is in the chain)');
+  else for (const r of rows) console.log(`upscale passes per frame (what upscale.mode chose), ${r.scenario}: ${r.upscalePlans}`);
   console.log('\nCPU (% of one core; the machine has several) and server memory over the run');
   console.log(
     table(

@@ -17,6 +17,8 @@ export interface FrameMeta {
   dream?: { mode: string; style: string };
   /** Milliseconds per stage for this frame. */
   timings: Record<string, number>;
+  /** The upscale passes this frame got ('off', 'x2', 'x4', ...): what upscale.mode 'auto' chose. */
+  upscale?: string;
   /** Video walls (common/wall.ts): the screen this frame is for (absent: every display of the node). */
   screen?: string;
   /** Video walls: the frame's slot on the cluster clock (slot x period = when it was due). */

@@ -148,6 +148,7 @@ export class UpscaleStage implements Stage {
     job.image = out;
     job.meta.width = out.width;
     job.meta.height = out.height;
+    job.meta.upscale = planName(plan);
   }
 
   private chooseAuto(job: FrameJob, image: PlanarImage): Plan {

@@ -117,6 +117,15 @@ export interface TabletSetup {
   dreamStyles: { name: string; description?: string }[];
 }
 
+/**
+ * A live server node of a cluster (docs/cluster.md): its name and the address a display
+ * on another node's page can reach it at (origin only, e.g. "http://10.0.0.12:8080").
+ */
+export interface PeerInfo {
+  name: string;
+  url: string;
+}
+
 export interface ServerToClientEvents {
   /** A new frame; the display acknowledges once it has decoded it, which paces the sender. */
   frame: (meta: FrameMeta, image: ArrayBuffer | Uint8Array, ack: () => void) => void;
@@ -127,6 +136,8 @@ export interface ServerToClientEvents {
   presets: (names: string[]) => void;
   /** Controllers only: this tablet's turn and the queue, on connect and whenever they change. */
   tablet: (status: TabletStatus) => void;
+  /** Displays, in cluster mode: the live nodes (this one first), on connect and whenever they change; a display fails over to them (display/failover.ts). */
+  peers: (peers: PeerInfo[]) => void;
 }
 
 export interface ClientToServerEvents {

@@ -7,6 +7,7 @@
 import { FRAME_MIME, type FrameMeta } from '../common/frame.js';
 import type { LiveState } from '../common/state.js';
 import { openSocket, type PageSocket } from './socket.js';
+import { followPeers } from './failover.js';
 
 export interface DisplayNetHandlers {
   /** A decoded frame, oriented for WebGL (bottom row first). The receiver owns the bitmap. */
@@ -30,6 +31,8 @@ export function decodeFrame(meta: FrameMeta, image: ArrayBuffer | Uint8Array): P
 /** `screen`: the wall screen this display shows (`/?screen=NAME`, common/wall.ts), if any. */
 export function connectDisplay(handlers: DisplayNetHandlers, screen?: string): PageSocket {
   const socket = openSocket('display', screen ? { screen } : {});
+  // In a cluster, move to another node when ours dies, and back (docs/cluster.md).
+  followPeers(socket);
   // Counts arrivals locally: the server's frame counter restarts with the server.
   let arrivals = 0;
   let shown = 0;

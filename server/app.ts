@@ -34,6 +34,7 @@ import { Store } from './store.js';
 import type { LiveState } from '../common/state.js';
 import { SystemdNotifier } from './watchdog.js';
 import { directionProblem, directionVectors, openVisitors } from './visitors.js';
+import { Cluster, logSingleNode } from './cluster/cluster.js';
 import { ClusterClock } from './wall/clock.js';
 import { wallTiming } from './wall/timing.js';
 
@@ -50,6 +51,8 @@ export interface RunningServer {
   presets: PresetStore;
   /** Live recording (docs/recording.md). */
   recorder: LiveRecorder;
+  /** Cluster mode (docs/cluster.md), or null for a single node (redisUrl ""). */
+  cluster: Cluster | null;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,8 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const ops = await ImageOps.create();
   const directions = directionVectors(generator.manifest);
   const store = new Store({ validate: (state) => dreamProblem(state, library) ?? directionProblem(state, directions) });
+  // Cluster mode replicates every committed change, so it hooks the store before anything commits.
+  const cluster = config.redisUrl ? new Cluster(config, store) : null;
   const displays = new DisplayHub();
   const presets = await PresetStore.open(config.presetsDir);
   const recorder = new LiveRecorder({ dir: config.recordingsDir, fps: config.fps, minFreeBytes: config.minFreeBytes });
@@ -80,7 +85,9 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const authFailures = new AuthFailures();
   const httpAccess = new HttpAccess(policy, authFailures);
   const requestLimit = requestRateLimit(config.httpRateLimit);
-  const io: PortraitServer = new Server(httpServer, { path: SOCKET_PATH, maxHttpBufferSize: 64 * 1024, serveClient: false });
+  // In a cluster, display pages served by the other nodes connect here when their node dies (CORS).
+  const io: PortraitServer = new Server(httpServer, { path: SOCKET_PATH, maxHttpBufferSize: 64 * 1024, serveClient: false, ...(cluster ? { cors: cluster.cors } : {}) });
+  cluster?.attach(io);
 
   // Outside opening hours the display fades to black and generation idles; inside, both come back.
   const hours = new OpeningHours(config.schedule, (open, initial) => {
@@ -139,12 +146,13 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     return { ...verdict, open: hours.open, heartbeats: screens };
   };
 
-  app.use(securityHeaders(), bodyLimit(), requestLimit.middleware);
+  app.use(securityHeaders(cluster ? () => cluster.origins() : undefined), bodyLimit(), requestLimit.middleware);
   app.use(httpInputs(store, { status, health }, httpAccess, visitors.socket.floor));
   app.use(presetRoutes(presets, store, httpAccess));
   app.use(recordingRoutes(recorder, httpAccess));
   app.use(oscQueryRouter(oscSpace, () => store.state, () => ({ oscPort: osc?.port ?? null, oscHost: config.oscHost })));
   app.use(visitors.router);
+  if (cluster) app.use(cluster.router());
   servePages(app, config.pagesDir);
   app.use(notFound, errorHandler);
   const stopSocketInputs = attachSocketInputs(io, store, displays, presets, { policy, failures: authFailures, eventRate: config.socketEventRate, ...visitors.socket, wall: config.wall, clusterNow: () => clock.now() });
@@ -163,6 +171,8 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const port = (httpServer.address() as AddressInfo).port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost}:${port}`;
+  if (cluster) cluster.start(io, port);
+  else logSingleNode();
   loop.start();
   visitors.start(io, () => port);
   const systemd = SystemdNotifier.fromEnv();
@@ -174,7 +184,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
       status: () => (hours.open ? `${displays.count} display(s), ${loop.fps.toFixed(1)} fps` : 'closed (outside opening hours)'),
     });
   }
-  const statusTimer = setInterval(() => io.to(ROOMS.controller).emit('status', status()), 1000);
+  const statusTimer = setInterval(() => io.local.to(ROOMS.controller).emit('status', status()), 1000);
 
   log.info(
     { model: generator.id, file: generator.file, provider: generator.session.provider, fallback: generator.session.fallback, port, host: config.host, frameSize: config.frameSize, fps: config.fps },
@@ -195,7 +205,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
       await loop.stop();
       const results = await Promise.allSettled([
         recorder.close(),
-        new Promise<void>((resolve) => io.close(() => resolve())),
+        new Promise<void>((resolve) => io.close(() => resolve())).then(() => cluster?.close()),
         osc?.close(),
         disposeChain(stages).then(() => Promise.allSettled([library.dispose(), ops.dispose()])),
       ]);
@@ -204,7 +214,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     })();
     return closing;
   };
-  return { url, port, config, store, loop, osc, presets, recorder, close };
+  return { url, port, config, store, loop, osc, presets, recorder, cluster, close };
 }
 
 /** Dream settings the schema cannot check: the style must exist, and dreaming needs a network. */

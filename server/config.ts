@@ -91,8 +91,16 @@ export const ConfigSchema = z
     capturesDir: z.string().default(resolve(ROOT_DIR, 'captures')),
     /** Captures kept; the oldest are deleted beyond this. */
     capturesKeep: z.coerce.number().int().min(1).max(1_000_000).default(5000),
-    /** The address phones open captures at (e.g. http://192.168.1.20:8080); unset: the address the tablet used. */
+    /**
+     * How other machines reach this node (e.g. http://192.168.1.20:8080): phones open captures
+     * there, and in a cluster the other nodes' displays fail over to it. Unset: captures use the
+     * address the tablet used; the cluster uses this machine's first LAN address and the port.
+     */
     publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Cluster mode (docs/cluster.md): the shared Redis, e.g. redis://10.0.0.5:6379; "" = a single node. */
+    redisUrl: z.union([z.literal(''), z.url({ protocol: /^rediss?$/ })], { error: 'a redis:// or rediss:// URL, or "" for a single node' }).default(''),
+    /** This node's name in the cluster (logs, peer list); "" = the host name and the port. */
+    nodeName: z.string().regex(/^([a-z0-9][a-z0-9._-]{0,62})?$/i, 'letters, digits, . _ - only, at most 63').default(''),
     /** Puts each frame's latent into its metadata (tests and debugging; about 1.5 KB a frame). */
     debugFrameLatent: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).default(false),
     /** Video wall (docs/cluster.md): layout 'single' | 'mirror' | 'tile' | 'gallery', the grid, the screens and the presentation delay. From the environment or a flag, as JSON. */
@@ -139,6 +147,8 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_CAPTURES_DIR: 'capturesDir',
   PORTRAITS_CAPTURES_KEEP: 'capturesKeep',
   PORTRAITS_PUBLIC_URL: 'publicUrl',
+  PORTRAITS_REDIS_URL: 'redisUrl',
+  PORTRAITS_NODE_NAME: 'nodeName',
   PORTRAITS_DEBUG_FRAME_LATENT: 'debugFrameLatent',
   PORTRAITS_WALL: 'wall',
 });

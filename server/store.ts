@@ -4,7 +4,7 @@
  * wire are never trusted. Invalid input changes nothing and says why.
  */
 import { CommandSchema, type Ack } from '../common/protocol.js';
-import { DEFAULT_STATE, PatchSchema, describeError, mergeState, type LiveState, type StatePatch } from '../common/state.js';
+import { DEFAULT_STATE, PatchSchema, StateSchema, describeError, mergeState, type LiveState, type StatePatch } from '../common/state.js';
 import { randomSeed } from '../common/random.js';
 import { logger } from './log.js';
 
@@ -16,6 +16,16 @@ export type Source = 'tablet' | 'osc' | 'http' | 'system';
  * so an echo can skip the client that made the change.
  */
 export type Listener = (state: Readonly<LiveState>, version: number, source: Source, origin?: string) => void;
+/**
+ * A change this node committed from its own inputs, as the validated patches it applied:
+ * the cluster's replication (server/cluster/state-sync.ts) re-merges them onto the
+ * cluster's newest state, so two nodes changing different keys never lose either change.
+ */
+export interface CommittedChange {
+  patches: readonly StatePatch[];
+  source: Source;
+  origin?: string;
+}
 /** One part of an atomic change: a patch (see `PatchSchema`) or a command (see `CommandSchema`). */
 export type Step = { patch: unknown } | { command: unknown };
 
@@ -29,6 +39,7 @@ export class Store {
   private current: LiveState;
   private versionNo = 0;
   private readonly listeners = new Set<Listener>();
+  private readonly commitHooks = new Set<(change: CommittedChange) => void>();
 
   private readonly validate: StoreOptions['validate'];
 
@@ -73,6 +84,38 @@ export class Store {
     return () => this.listeners.delete(listener);
   }
 
+  /** Called after each change committed by apply/command/applyMany (not by adopt), after the listeners. */
+  onCommit(hook: (change: CommittedChange) => void): () => void {
+    this.commitHooks.add(hook);
+    return () => this.commitHooks.delete(hook);
+  }
+
+  /**
+   * Parses and checks a whole state that did not come from this node's inputs (the cluster's
+   * newest, server/cluster/state-sync.ts): the returned state, or the reason it is refused.
+   */
+  check(state: unknown): LiveState | string {
+    const parsed = StateSchema.safeParse(state);
+    if (!parsed.success) return describeError(parsed.error);
+    return this.validate?.(parsed.data) ?? parsed.data;
+  }
+
+  /**
+   * Replaces the state with one from elsewhere (the cluster), re-validated like any input;
+   * listeners hear it as a change by `source` (the source of the change that made it), with
+   * `origin` naming where it came from. An identical state changes nothing and notifies no one.
+   * The commit hooks are not called: the change is not this node's to replicate.
+   */
+  adopt(state: unknown, source: Source, origin?: string): Ack {
+    const next = this.check(state);
+    if (typeof next === 'string') return this.refuse(source, next);
+    if (JSON.stringify(next) === JSON.stringify(this.current)) return { ok: true, version: this.versionNo };
+    this.current = next;
+    this.versionNo += 1;
+    this.notify(source, origin);
+    return { ok: true, version: this.versionNo };
+  }
+
   private checkPatch(patch: unknown, source: Source): StatePatch | string {
     const parsed = PatchSchema.safeParse(patch);
     if (!parsed.success) return describeError(parsed.error);
@@ -109,6 +152,19 @@ export class Store {
     if (invalid) return this.refuse(source, invalid);
     this.current = next;
     this.versionNo += 1;
+    this.notify(source, origin);
+    const change: CommittedChange = origin === undefined ? { patches, source } : { patches, source, origin };
+    for (const hook of this.commitHooks) {
+      try {
+        hook(change);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'commit hook failed');
+      }
+    }
+    return { ok: true, version: this.versionNo };
+  }
+
+  private notify(source: Source, origin?: string): void {
     for (const listener of this.listeners) {
       try {
         listener(this.current, this.versionNo, source, origin);
@@ -116,7 +172,6 @@ export class Store {
         log.error({ err: (err as Error).message }, 'state listener failed');
       }
     }
-    return { ok: true, version: this.versionNo };
   }
 
   private refuse(source: Source, error: string): Ack {

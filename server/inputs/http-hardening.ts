@@ -46,9 +46,14 @@ export const CONTENT_SECURITY_POLICY = Object.freeze({
   'upgrade-insecure-requests': null,
 });
 
-export function securityHeaders(): RequestHandler {
+/**
+ * `peerOrigins`, in cluster mode: the other nodes' origins (http://host:port), which a display
+ * page may connect to when its own node dies (docs/cluster.md); read at every page load.
+ */
+export function securityHeaders(peerOrigins?: () => readonly string[]): RequestHandler {
+  const connect = peerOrigins ? { 'connect-src': ["'self'", () => peerOrigins().flatMap((o) => [o, o.replace(/^http/, 'ws')]).join(' ') || "'self'"] } : {};
   return helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: { ...CONTENT_SECURITY_POLICY } },
+    contentSecurityPolicy: { useDefaults: false, directives: { ...CONTENT_SECURITY_POLICY, ...connect } },
     // Plain http on a local network: HSTS would only matter (and then harm) once someone adds TLS by hand.
     strictTransportSecurity: false,
   });

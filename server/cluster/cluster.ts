@@ -1,0 +1,122 @@
+/**
+ * Cluster mode in one place (docs/cluster.md), so server/app.ts wires it in a few lines:
+ * the Redis connections, the replicated state, the peer list for display failover, the
+ * socket.io Redis adapter, the origins other nodes' pages connect from (CORS, CSP), and
+ * GET /api/cluster. Nothing here is created when `redisUrl` is "" (a single node).
+ */
+import { networkInterfaces, hostname } from 'node:os';
+import express, { type Router } from 'express';
+import { ROOMS, type PeerInfo } from '../../common/protocol.js';
+import type { ResolvedConfig } from '../config.js';
+import type { PortraitServer } from '../inputs/socket.js';
+import { logger } from '../log.js';
+import type { Store } from '../store.js';
+import { attachRedisAdapter } from './adapter.js';
+import { Peers } from './peers.js';
+import { RedisLink } from './redis-connection.js';
+import { StateSync, type SyncStatus } from './state-sync.js';
+
+const log = logger('cluster');
+
+export interface ClusterInfo {
+  node: string;
+  url: string;
+  redis: { url: string; up: boolean };
+  state: SyncStatus;
+  peers: PeerInfo[];
+}
+
+/** This machine's first non-internal IPv4 address: how other machines on the gallery network reach it. */
+function lanAddress(): string | null {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return null;
+}
+
+/** publicUrl's origin, or one derived from the listening address and port. */
+export function nodeUrl(config: ResolvedConfig, port: number): string {
+  if (config.publicUrl) return new URL(config.publicUrl).origin;
+  const wildcard = config.host === '0.0.0.0' || config.host === '::';
+  const host = wildcard ? (lanAddress() ?? 'localhost') : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export class Cluster {
+  private readonly link: RedisLink;
+  private readonly sync: StateSync;
+  private peers: Peers | null = null;
+  private name = '';
+  private url = '';
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    store: Store,
+  ) {
+    this.link = new RedisLink(config.redisUrl);
+    // Registered before anything commits, so no local change escapes replication.
+    this.sync = new StateSync(store, this.link, () => this.name);
+  }
+
+  /** For socket.io's `cors`: a display page served by another node may connect here. */
+  readonly cors = {
+    origin: (origin: string | undefined, callback: (err: Error | null, allow?: boolean) => void) => callback(null, origin === undefined || this.origins().includes(origin)),
+  };
+
+  /** Origins of every node seen since start (for CORS and the pages' connect-src). */
+  origins(): string[] {
+    return this.peers?.origins() ?? [];
+  }
+
+  /** Attaches the Redis adapter: call right after creating the Server, before clients connect. */
+  attach(io: PortraitServer): void {
+    attachRedisAdapter(io, this.link);
+    this.sync.start();
+    this.link.start();
+  }
+
+  /** Once the HTTP port is known: joins the peer list and tells displays about it. */
+  start(io: PortraitServer, port: number): void {
+    this.name = this.config.nodeName || `${hostname()}-${port}`;
+    this.url = nodeUrl(this.config, port);
+    this.peers = new Peers(this.link, { name: this.name, url: this.url });
+    this.peers.onChange((peers) => io.local.to(ROOMS.display).emit('peers', peers));
+    io.on('connection', (socket) => {
+      if (socket.data.role === 'display' && this.peers) socket.emit('peers', this.peers.peers);
+    });
+    this.peers.start();
+    log.info(
+      { cluster: true, redis: this.link.shownUrl, node: this.name, url: this.url, peers: this.peers.peers.map((p) => p.name) },
+      `cluster mode: node ${this.name} at ${this.url}, Redis ${this.link.shownUrl}${this.link.up ? '' : ' (not connected yet)'}`,
+    );
+    // The peers are known after the first heartbeat; say who they are once.
+    setTimeout(() => log.info({ node: this.name, peers: this.peers?.peers ?? [] }, `cluster peers: ${(this.peers?.peers ?? []).map((p) => `${p.name} ${p.url}`).join(', ')}`), 2500).unref();
+  }
+
+  info(): ClusterInfo {
+    return {
+      node: this.name,
+      url: this.url,
+      redis: { url: this.link.shownUrl, up: this.link.up },
+      state: this.sync.status(),
+      peers: this.peers?.peers ?? [],
+    };
+  }
+
+  router(): Router {
+    const router = express.Router();
+    router.get('/api/cluster', (_req, res) => res.json(this.info()));
+    return router;
+  }
+
+  async close(): Promise<void> {
+    this.sync.close();
+    await this.peers?.close();
+    await this.link.close();
+  }
+}
+
+/** Logged at every start, cluster or not. */
+export function logSingleNode(): void {
+  log.info({ cluster: false }, 'cluster mode off (redisUrl is empty): a single node');
+}

@@ -1,0 +1,163 @@
+/**
+ * A cluster node for a test: the real server (`server/main.ts`, as `npm start` runs it) in
+ * its own process with `--redis-url`, so a test can kill it with SIGKILL like a power cut.
+ * Its pino log lines (JSON on stdout) are kept, so tests can wait for "lost Redis" or
+ * "seeded", and see error-level lines and unhandled rejections (they end the process).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StateSchema, type LiveState } from '../../common/state.js';
+import { freePort } from './ports.js';
+import { tinyModelsDir } from './tiny-generator.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ClusterNode {
+  readonly name: string;
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly port: number;
+  readonly oscPort: number;
+  /** Every JSON log line so far, parsed. */
+  readonly logs: Record<string, unknown>[];
+  /** Error-level log lines and anything on stderr. */
+  readonly errors: string[];
+  /** Set once the process has ended. */
+  readonly exit: { code: number | null; signal: string | null } | null;
+  state(): Promise<{ state: LiveState; version: number }>;
+  /** Resolves with the first log line (past or future) whose msg matches. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** SIGKILL: no goodbye to Redis or the clients. */
+  kill9(): Promise<void>;
+  /** SIGTERM (a clean shutdown), SIGKILL after 10 s. */
+  stop(): Promise<void>;
+}
+
+export interface ClusterNodeOptions {
+  name: string;
+  redisUrl: string;
+  /** Same models dir for every node of a cluster (they must run the same model). */
+  modelsDir?: string;
+  /** Extra flags, e.g. ['--fps', '5']. */
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export async function startClusterNode(opts: ClusterNodeOptions): Promise<ClusterNode> {
+  const port = await freePort();
+  const modelsDir = opts.modelsDir ?? (await tinyModelsDir());
+  const dir = await mkdtemp(join(tmpdir(), `portraits-cluster-${opts.name}-`));
+  const child = spawn(
+    process.execPath,
+    [
+      '--import', 'tsx', 'server/main.ts',
+      '--port', String(port), '--host', '127.0.0.1', '--osc-port', '0', '--osc-host', '127.0.0.1',
+      '--models-dir', modelsDir, '--presets-dir', join(dir, 'presets'), '--captures-dir', join(dir, 'captures'), '--recordings-dir', join(dir, 'recordings'),
+      '--fps', '10', '--upscaler', 'off', '--redis-url', opts.redisUrl, '--node-name', opts.name,
+      ...(opts.args ?? []),
+    ],
+    {
+      cwd: ROOT,
+      // Attract mode off: it changes the state by itself; limits off: the tests send bursts.
+      env: { ...process.env, LOG_LEVEL: 'info', PORTRAITS_HTTP_RATE_LIMIT: '0', PORTRAITS_SOCKET_EVENT_RATE: '0', PORTRAITS_ATTRACT_IDLE_SECONDS: '0', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  live.add(child);
+  const logs: Record<string, unknown>[] = [];
+  const errors: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: Record<string, unknown>) => void }[] = [];
+  let exit: ClusterNode['exit'] = null;
+  let pending = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      logs.push(parsed);
+      if (Number(parsed.level) >= 50) errors.push(line);
+      for (const w of [...waiters]) {
+        if (w.pattern.test(String(parsed.msg))) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(parsed);
+        }
+      }
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => errors.push(`stderr: ${chunk.toString()}`));
+  child.on('exit', (code, signal) => {
+    exit = { code, signal };
+    live.delete(child);
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  let oscPort = 0;
+  while (!oscPort) {
+    if (exit) throw new Error(`node ${opts.name} exited while starting: ${JSON.stringify(exit)} ${errors.join('\n')}`);
+    if (Date.now() > deadline) throw new Error(`node ${opts.name} did not start in 120 s`);
+    try {
+      const info = (await (await fetch(`${url}/?HOST_INFO`, { signal: AbortSignal.timeout(2000) })).json()) as { OSC_PORT?: number };
+      oscPort = info.OSC_PORT ?? 0;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const ended = () => (exit ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r())));
+  return {
+    name: opts.name,
+    url,
+    port,
+    oscPort,
+    logs,
+    errors,
+    get exit() {
+      return exit;
+    },
+    async state() {
+      const body = (await (await fetch(`${url}/api/state`)).json()) as { state: unknown; version: number };
+      return { state: StateSchema.parse(body.state), version: body.version };
+    },
+    waitForLog(pattern, timeoutMs = 15_000) {
+      const found = logs.find((l) => pattern.test(String(l.msg)));
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const waiter = { pattern, resolve: (line: Record<string, unknown>) => (clearTimeout(timer), resolve(line)) };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`node ${opts.name} logged nothing matching ${pattern} in ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
+    async kill9() {
+      const done = ended();
+      child.kill('SIGKILL');
+      await done;
+    },
+    async stop() {
+      if (exit) return;
+      const done = ended();
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}

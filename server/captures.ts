@@ -21,6 +21,19 @@ import type { FrameJob, PlanarImage } from './stages/stage.js';
 const log = logger('captures');
 
 export const CAPTURE_ID = /^\d{8}-\d{6}-[0-9a-f]{6}$/;
+/** write-file-atomic's temporary file for a capture: the final name plus "." and a number. */
+const INTERRUPTED_WRITE = /^(\d{8}-\d{6}-[0-9a-f]{6})\.(png|json)\.\d+$/;
+
+/**
+ * A power cut or kill -9 mid-save leaves write-file-atomic's temporary file behind (the
+ * capture itself is then simply absent, never torn). At start nothing is being written, so
+ * every such file is a leftover: remove them, or months of outages would slowly fill the disk.
+ */
+async function removeInterruptedWrites(dir: string): Promise<void> {
+  const leftovers = (await readdir(dir)).filter((name) => INTERRUPTED_WRITE.test(name));
+  for (const name of leftovers) await rm(join(dir, name), { force: true });
+  if (leftovers.length) log.info({ dir, removed: leftovers.length }, 'removed temporary files of interrupted capture writes');
+}
 /** How long a capture waits for the next frame before saying nothing is being shown. */
 const FRAME_WAIT_MS = 3000;
 export const AI_NOTICE = 'AI-generated image: this person does not exist. Made by the Imaginary Portraits installation.';
@@ -68,6 +81,7 @@ export class Captures {
 
   static async open(dir: string, opts: CaptureOptions): Promise<Captures> {
     await mkdir(dir, { recursive: true });
+    await removeInterruptedWrites(dir);
     return new Captures(dir, opts);
   }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { expect, it } from 'vitest';
-import { CAPTURE_ID } from '../../server/captures.js';
+import { CAPTURE_ID, Captures } from '../../server/captures.js';
 import { killDuringWrites } from './faults-kill.js';
 
 const WRITER = fileURLToPath(new URL('./faults-capture-writer.ts', import.meta.url));
@@ -60,7 +60,15 @@ it(`captures survive kill -9 during ${TARGET} saves: nothing saved is lost, noth
     // Temporary files of an interrupted atomic write (they never carry a capture's name).
     leftovers = files.filter((f) => !/\.(png|json)$/.test(f) || !CAPTURE_ID.test(f.replace(/\.(png|json)$/, ''))).length;
   }
-  console.log(`capture kill test: ${begun} captures begun, ${saved.size} reported saved, ${kills} kill -9s (${midWrite} mid-capture); ${leftovers} temporary files left by interrupted writes`);
+  console.log(`capture kill test: ${begun} captures begun, ${saved.size} reported saved, ${kills} kill -9s (${midWrite} mid-capture); ${leftovers} temporary files left by the last interrupted writes`);
   expect(begun).toBeGreaterThanOrEqual(TARGET);
   expect(saved.size).toBeGreaterThan(0);
+
+  // A restart removes what interrupted writes left, and only that.
+  const before = await readdir(dir);
+  await Captures.open(dir, { keep: 1_000_000, size: 64, model: { id: 'fault-test', licence: { model: 'test fixture' } } as never });
+  const after = await readdir(dir);
+  expect(after.filter((f) => !/\.(png|json)$/.test(f))).toEqual([]);
+  expect(after.sort()).toEqual(before.filter((f) => /\.(png|json)$/.test(f)).sort());
+  for (const id of saved) expect(after).toContain(`${id}.png`);
 });

@@ -3,10 +3,10 @@
  * model folder (model.onnx + manifest.json) the server's registry can load.
  */
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { convertTfjsModel, type ConvertProgress } from '../../models/convert/convert.js';
 import { MODEL_KINDS, type ModelKind } from '../../models/convert/manifest.js';
 import type { Command } from '../command.js';
+import { parseFlags } from '../flags.js';
 import { UsageError } from '../command.js';
 import { progressBar, type Bar } from '../progress.js';
 
@@ -43,11 +43,7 @@ export const convert: Command = {
   summary: 'convert a TF.js layers model (Keras model.json + shards) into an ONNX model folder with a manifest',
   usage: USAGE,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
+    const { values } = parseFlags(argv, {
           from: { type: 'string' },
           out: { type: 'string' },
           id: { type: 'string' },
@@ -56,11 +52,7 @@ export const convert: Command = {
           softmax: { type: 'boolean' },
           source: { type: 'string' },
           licence: { type: 'string' },
-        },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+        });
     if (!values.from || !values.out) throw new UsageError('--from and --out are required');
     if (values.kind && !MODEL_KINDS.includes(values.kind as ModelKind)) throw new UsageError(`--kind must be one of ${MODEL_KINDS.join(', ')}`);
     const bars = progressBars();

@@ -10,8 +10,8 @@ import { accessSync, constants, existsSync, readFileSync, readdirSync } from 'no
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { parseFlags } from '../flags.js';
 import { UsageError } from '../command.js';
 
 export type Level = 'ok' | 'warn' | 'error';
@@ -280,16 +280,7 @@ export const doctor: Command = {
     process.env.LOG_LEVEL ??= 'silent';
     const { ConfigSchema, kebab } = await import('../../server/config.js');
     const keys = Object.keys(ConfigSchema.shape);
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: { ...Object.fromEntries(keys.map((k) => [kebab(k), { type: 'string' as const }])), config: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean' } },
-        strict: true,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const values: Record<string, string | boolean | undefined> = parseFlags(argv, { ...Object.fromEntries(keys.map((k) => [kebab(k), { type: 'string' as const }])), config: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean' } }).values;
     const overrides: Record<string, string> = {};
     for (const k of keys) if (typeof values[kebab(k)] === 'string') overrides[k] = values[kebab(k)] as string;
     const json = values.json === true;

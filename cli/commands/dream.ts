@@ -1,7 +1,6 @@
 /** `portraits dream`: DeepDream a picture (or noise) offline, optionally as an endless zoom. */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ROOT_DIR } from '../../server/config.js';
 import { DEFAULT_DREAM, dreamImage, noiseImage, type DreamSettings } from '../../server/dream/engine.js';
 import { ImageOps } from '../../server/dream/image-ops.js';
@@ -10,6 +9,7 @@ import { planarToSharp, readPlanar } from '../../server/image/planar.js';
 import { dreamSpec, dreamTensor, readManifest } from '../../server/models/registry.js';
 import type { Manifest } from '../../common/manifest.js';
 import type { PlanarImage } from '../../server/stages/stage.js';
+import { numberFlag, parseFlags } from '../flags.js';
 import { UsageError, type Command } from '../command.js';
 import { progressBar } from '../progress.js';
 
@@ -17,14 +17,6 @@ const usage =
   'portraits dream (--in IMAGE | --from-noise) --out OUT.png [--model ID] [--layer NAME] [--channel N] [--class NAME] ' +
   '[--size PX] [--octaves 4] [--octave-scale 1.4] [--iterations 10] [--step 1.5] [--jitter 32] [--seed 0] ' +
   '[--zoom-frames N] [--zoom 1.05] [--rotate DEG] [--models-dir DIR]';
-
-function number(values: Record<string, unknown>, key: string, fallback: number, check: (n: number) => boolean): number {
-  const raw = values[key];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${key} ${String(raw)} is out of range`);
-  return n;
-}
 
 async function classIndex(dir: string, manifest: Manifest, name: string): Promise<{ tensor: string; index: number }> {
   const dream = manifest.dream;
@@ -44,31 +36,27 @@ export const dream: Command = {
   summary: 'DeepDream a picture or noise with a network layer or class; optional endless zoom frames',
   usage,
   async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
+    const { values } = parseFlags(argv, {
         in: { type: 'string' }, out: { type: 'string' }, 'from-noise': { type: 'boolean' }, model: { type: 'string' },
         layer: { type: 'string' }, channel: { type: 'string' }, class: { type: 'string' }, size: { type: 'string' },
         octaves: { type: 'string' }, 'octave-scale': { type: 'string' }, iterations: { type: 'string' }, step: { type: 'string' },
         jitter: { type: 'string' }, seed: { type: 'string' }, 'zoom-frames': { type: 'string' }, zoom: { type: 'string' },
         rotate: { type: 'string' }, 'models-dir': { type: 'string' },
-      },
-      strict: true,
-    });
+      });
     if (!values.out) throw new UsageError('--out is required');
     if (!values.in && !values['from-noise']) throw new UsageError('give --in IMAGE or --from-noise');
     const settings: DreamSettings = {
-      octaves: number(values, 'octaves', DEFAULT_DREAM.octaves, (n) => Number.isInteger(n) && n >= 1 && n <= 12),
-      octaveScale: number(values, 'octave-scale', DEFAULT_DREAM.octaveScale, (n) => n > 1 && n <= 4),
-      iterations: number(values, 'iterations', DEFAULT_DREAM.iterations, (n) => Number.isInteger(n) && n >= 1 && n <= 1000),
-      step: number(values, 'step', DEFAULT_DREAM.step, (n) => n > 0 && n <= 100),
-      jitter: number(values, 'jitter', DEFAULT_DREAM.jitter, (n) => Number.isInteger(n) && n >= 0 && n <= 512),
-      seed: number(values, 'seed', 0, (n) => Number.isInteger(n) && n >= 0),
+      octaves: numberFlag(values, 'octaves', DEFAULT_DREAM.octaves, (n) => Number.isInteger(n) && n >= 1 && n <= 12),
+      octaveScale: numberFlag(values, 'octave-scale', DEFAULT_DREAM.octaveScale, (n) => n > 1 && n <= 4),
+      iterations: numberFlag(values, 'iterations', DEFAULT_DREAM.iterations, (n) => Number.isInteger(n) && n >= 1 && n <= 1000),
+      step: numberFlag(values, 'step', DEFAULT_DREAM.step, (n) => n > 0 && n <= 100),
+      jitter: numberFlag(values, 'jitter', DEFAULT_DREAM.jitter, (n) => Number.isInteger(n) && n >= 0 && n <= 512),
+      seed: numberFlag(values, 'seed', 0, (n) => Number.isInteger(n) && n >= 0),
     };
-    const size = values.size === undefined ? undefined : number(values, 'size', 0, (n) => Number.isInteger(n) && n >= 16 && n <= 4096);
-    const zoomFrames = number(values, 'zoom-frames', 0, (n) => Number.isInteger(n) && n >= 0 && n <= 10000);
-    const zoom = number(values, 'zoom', 1.05, (n) => n >= 1 && n <= 2);
-    const rotate = number(values, 'rotate', 0, (n) => Math.abs(n) <= 45);
+    const size = values.size === undefined ? undefined : numberFlag(values, 'size', 0, (n) => Number.isInteger(n) && n >= 16 && n <= 4096);
+    const zoomFrames = numberFlag(values, 'zoom-frames', 0, (n) => Number.isInteger(n) && n >= 0 && n <= 10000);
+    const zoom = numberFlag(values, 'zoom', 1.05, (n) => n >= 1 && n <= 2);
+    const rotate = numberFlag(values, 'rotate', 0, (n) => Math.abs(n) <= 45);
 
     const modelsDir = resolve(values['models-dir'] ?? join(ROOT_DIR, 'models'));
     const id = values.model ?? 'default-face-critic';
@@ -79,7 +67,7 @@ export const dream: Command = {
       const { tensor, index } = await classIndex(dir, manifest, values.class);
       spec = { ...dreamSpec(dir, manifest, tensor), objective: { kind: 'class', tensor, index } };
     } else {
-      const channel = values.channel === undefined ? undefined : number(values, 'channel', 0, (n) => Number.isInteger(n) && n >= 0);
+      const channel = values.channel === undefined ? undefined : numberFlag(values, 'channel', 0, (n) => Number.isInteger(n) && n >= 0);
       spec = dreamSpec(dir, manifest, dreamTensor(manifest, values.layer), channel);
     }
 

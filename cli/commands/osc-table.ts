@@ -4,9 +4,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { UsageError } from '../command.js';
+import { parseFlags } from '../flags.js';
 
 export const OSC_DOC = fileURLToPath(new URL('../../docs/osc.md', import.meta.url));
 
@@ -15,12 +14,7 @@ export const oscTable: Command = {
   summary: 'print the OSC address table derived from the state schema (--write updates docs/osc.md)',
   usage: 'portraits osc-table [--write]',
   async run(argv) {
-    let write: boolean | undefined;
-    try {
-      ({ values: { write } } = parseArgs({ args: argv, options: { write: { type: 'boolean' } }, strict: true }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { write } = parseFlags(argv, { write: { type: 'boolean' } }).values;
     // Imported lazily so `portraits help` does not load zod schemas and osc-js.
     const { buildAddressSpace } = await import('../../server/osc/address-space.js');
     const { addressTables, updateDoc } = await import('../../server/osc/docs.js');

@@ -7,7 +7,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ROOT_DIR } from '../../server/config.js';
 import { DEFAULT_DREAM, dreamImage, type DreamSettings } from '../../server/dream/engine.js';
 import { ImageOps } from '../../server/dream/image-ops.js';
@@ -19,6 +18,7 @@ import { planName, stackToSize } from '../../server/upscale/plan.js';
 import { comparisonPng, openPrintGenerator, writePrint } from '../../server/upscale/print.js';
 import { upscaleStack } from '../../server/upscale/stack.js';
 import { Upscaler } from '../../server/upscale/upscaler.js';
+import { int, numberFlag, parseFlags } from '../flags.js';
 import { UsageError, type Command } from '../command.js';
 import { progressBar, type Bar } from '../progress.js';
 
@@ -29,56 +29,37 @@ const usage =
 
 const DEFAULTS = { seed: 42, size: 4096, compareSize: 256, tile: 256, overlap: 32, dreamSize: 128, dpi: 300 } as const;
 
-function number(values: Record<string, unknown>, key: string, fallback: number, check: (n: number) => boolean): number {
-  const raw = values[key];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${key} ${String(raw)} is out of range`);
-  return n;
-}
-
-const int = (lo: number, hi: number) => (n: number) => Number.isInteger(n) && n >= lo && n <= hi;
-
 export const render: Command = {
   name: 'render',
   summary: 'render a print: a seed\'s portrait, optionally dreamed, upscaled by stacked ESRGAN passes to --size, PNG with metadata',
   usage,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
+    const { values } = parseFlags(argv, {
           out: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' }, model: { type: 'string' }, upscaler: { type: 'string' },
           tile: { type: 'string' }, overlap: { type: 'string' }, dream: { type: 'boolean' }, 'dream-model': { type: 'string' },
           'dream-layer': { type: 'string' }, 'dream-iterations': { type: 'string' }, 'dream-octaves': { type: 'string' },
           'dream-step': { type: 'string' }, 'dream-size': { type: 'string' }, dpi: { type: 'string' }, compare: { type: 'boolean' },
           'models-dir': { type: 'string' }, 'cache-dir': { type: 'string' },
-        },
-        strict: true,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+        });
     if (!values.out) throw new UsageError('--out is required');
     const family = (values.upscaler ?? 'esrgan-medium') as UpscalerFamily;
     if (!UPSCALER_FAMILIES.includes(family)) throw new UsageError(`--upscaler must be one of ${UPSCALER_FAMILIES.join(', ')}`);
-    const seed = number(values, 'seed', DEFAULTS.seed, int(0, 2 ** 31 - 1));
+    const seed = numberFlag(values, 'seed', DEFAULTS.seed, int(0, 2 ** 31 - 1));
     const compare = values.compare === true;
-    const size = number(values, 'size', compare ? DEFAULTS.compareSize : DEFAULTS.size, int(16, 16384));
-    const tile = number(values, 'tile', DEFAULTS.tile, int(8, 1024));
-    const overlap = number(values, 'overlap', Math.min(DEFAULTS.overlap, Math.floor(tile / 2)), int(0, Math.floor(tile / 2)));
+    const size = numberFlag(values, 'size', compare ? DEFAULTS.compareSize : DEFAULTS.size, int(16, 16384));
+    const tile = numberFlag(values, 'tile', DEFAULTS.tile, int(8, 1024));
+    const overlap = numberFlag(values, 'overlap', Math.min(DEFAULTS.overlap, Math.floor(tile / 2)), int(0, Math.floor(tile / 2)));
     const dreaming = values.dream === true || Object.keys(values).some((k) => k.startsWith('dream-'));
     const dream: DreamSettings = {
-      octaves: number(values, 'dream-octaves', DEFAULT_DREAM.octaves, int(1, 12)),
+      octaves: numberFlag(values, 'dream-octaves', DEFAULT_DREAM.octaves, int(1, 12)),
       octaveScale: DEFAULT_DREAM.octaveScale,
-      iterations: number(values, 'dream-iterations', DEFAULT_DREAM.iterations, int(1, 1000)),
-      step: number(values, 'dream-step', DEFAULT_DREAM.step, (n) => n > 0 && n <= 100),
+      iterations: numberFlag(values, 'dream-iterations', DEFAULT_DREAM.iterations, int(1, 1000)),
+      step: numberFlag(values, 'dream-step', DEFAULT_DREAM.step, (n) => n > 0 && n <= 100),
       jitter: DEFAULT_DREAM.jitter,
       seed,
     };
-    const dreamSize = number(values, 'dream-size', DEFAULTS.dreamSize, int(16, 2048));
-    const dpi = number(values, 'dpi', DEFAULTS.dpi, int(1, 2400));
+    const dreamSize = numberFlag(values, 'dream-size', DEFAULTS.dreamSize, int(16, 2048));
+    const dpi = numberFlag(values, 'dpi', DEFAULTS.dpi, int(1, 2400));
     const modelsDir = resolve(values['models-dir'] ?? join(ROOT_DIR, 'models'));
     const cacheDir = resolve(values['cache-dir'] ?? join(ROOT_DIR, 'models', '.converted'));
     const out = resolve(values.out);

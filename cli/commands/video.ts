@@ -7,12 +7,12 @@
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ROOT_DIR } from '../../server/config.js';
 import type { EncoderOutput, VideoEncoder } from '../../server/recording/ffmpeg.js';
 import type { MorphSpec } from '../../server/render/offline.js';
 import type { UpscaleChoice } from '../../server/render/enlarge.js';
 import { DEFAULT_STATE } from '../../common/state.js';
+import { parseFlags } from '../flags.js';
 import { UsageError, type Command } from '../command.js';
 import { progressBar } from '../progress.js';
 
@@ -58,16 +58,12 @@ export const video: Command = {
   summary: 'render a morph through seeds (optionally looping, dreaming, zooming) to an H.264 MP4 with ffmpeg',
   usage,
   async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
+    const { values } = parseFlags(argv, {
         seeds: { type: 'string' }, seconds: { type: 'string' }, fps: { type: 'string' }, size: { type: 'string' }, out: { type: 'string' },
         loop: { type: 'boolean' }, dream: { type: 'string' }, zoom: { type: 'boolean' }, strength: { type: 'string' }, style: { type: 'string' },
         octaves: { type: 'string' }, 'dream-size': { type: 'string' }, 'dream-model': { type: 'string' }, upscale: { type: 'string' },
         crf: { type: 'string' }, preset: { type: 'string' }, model: { type: 'string' }, 'models-dir': { type: 'string' }, provider: { type: 'string' },
-      },
-      strict: true,
-    });
+      });
     const seeds = parseSeeds(values.seeds);
     if (!values.out) throw new UsageError('--out is required, e.g. --out morph.mp4');
     const out = resolve(values.out);

@@ -165,7 +165,10 @@ async function main(): Promise<void> {
 
   // 2. onnxruntime-node, WebGPU: tried for real; without an adapter the reason is printed.
   const dri = existsSync('/dev/dri') ? readdirSync('/dev/dri').join(', ') || 'empty' : 'absent';
-  const webgpuDetail = `onnxruntime-node, WebGPU execution provider (/dev/dri: ${dri})`;
+  // Without a GPU device the only adapter Dawn can find is a software Vulkan driver (Mesa's lavapipe):
+  // good for checking correctness (test/integration/webgpu.test.ts), meaningless as a speed.
+  const software = dri === 'absent' || !dri.includes('renderD') ? '; no GPU device, so a software Vulkan adapter (lavapipe): its speed says nothing about a GPU' : '';
+  const webgpuDetail = `onnxruntime-node, WebGPU execution provider (/dev/dri: ${dri}${software})`;
   try {
     const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
     backends.push(localBackend('node-webgpu', webgpuDetail, session, ort.Tensor));

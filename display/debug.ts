@@ -17,11 +17,14 @@ export interface DisplayDebug {
   readonly draws: number;
   /** Textures alive on the GPU (three.js renderer.info); stays small unless something leaks. */
   readonly textures: number;
+  /** Video walls: the estimate of the node's cluster clock (offset = cluster - performance.now(), its round trip), or null before one. */
+  readonly clock: { offset: number; rtt: number } | null;
 }
 
 export interface RenderCounters {
   draws(): number;
   textures(): number;
+  clock(): { offset: number; rtt: number } | null;
 }
 
 declare global {
@@ -54,6 +57,10 @@ export function exposeDebugHook(counters: RenderCounters): DebugRecorder {
     },
     get textures() {
       return counters.textures();
+    },
+    get clock() {
+      const c = counters.clock();
+      return c ? { offset: c.offset, rtt: c.rtt } : null;
     },
   });
   Object.defineProperty(window, '__display', { value: hook, writable: false, configurable: false, enumerable: false });

@@ -65,8 +65,9 @@ function start(canvas: HTMLCanvasElement, waiting: ReturnType<typeof waitingLigh
     stage.render();
     return moving;
   });
-  const debug = exposeDebugHook({ draws: () => loop.draws, textures: () => stage.renderer.info.memory.textures });
+  const debug = exposeDebugHook({ draws: () => loop.draws, textures: () => stage.renderer.info.memory.textures, clock: () => sync?.sample ?? null });
 
+  let sync: ClusterClockSync | null = null;
   let connected = false;
   // True once a frame has arrived on the current connection; until then the screen is "waiting".
   let live = false;
@@ -83,7 +84,6 @@ function start(canvas: HTMLCanvasElement, waiting: ReturnType<typeof waitingLigh
   };
   relight(0);
 
-  let sync: ClusterClockSync | null = null;
   const presenter = new Presenter<ImageBitmap>({
     clusterNow: (now) => sync?.clusterAt(now) ?? null,
     requestFrame: (callback) => requestAnimationFrame(callback),

@@ -8,7 +8,7 @@ export function readDisplay(page: Page): Promise<DisplaySnapshot> {
   return page.evaluate(() => {
     const hook = window.__display;
     if (!hook) throw new Error('window.__display is missing: the display page did not start');
-    return { framesReceived: hook.framesReceived, lastMeta: hook.lastMeta, connected: hook.connected, draws: hook.draws, textures: hook.textures };
+    return { framesReceived: hook.framesReceived, lastMeta: hook.lastMeta, connected: hook.connected, draws: hook.draws, textures: hook.textures, clock: hook.clock };
   });
 }
 

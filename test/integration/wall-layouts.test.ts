@@ -26,7 +26,8 @@ describe('mirror wall', () => {
   let a: ServerProcess;
   let b: ServerProcess;
   beforeAll(async () => {
-    [a, b] = await Promise.all([0, 1].map(() => startWallNode({ wall: { layout: 'mirror', columns: 2, screens: SCREENS }, frameSize: SIZE, fps: 10 })));
+    const mirror = { wall: { layout: 'mirror' as const, columns: 2, screens: SCREENS }, frameSize: SIZE, fps: 10 };
+    [a, b] = await Promise.all([startWallNode(mirror), startWallNode(mirror)]);
     nodes.push(a, b);
   }, 240_000);
 
@@ -53,7 +54,8 @@ describe('gallery wall', () => {
   let a: ServerProcess;
   let b: ServerProcess;
   beforeAll(async () => {
-    [a, b] = await Promise.all([0, 1].map(() => startWallNode({ wall: { layout: 'gallery', columns: 2, screens: SCREENS }, frameSize: SIZE, fps: 10 })));
+    const gallery = { wall: { layout: 'gallery' as const, columns: 2, screens: SCREENS }, frameSize: SIZE, fps: 10 };
+    [a, b] = await Promise.all([startWallNode(gallery), startWallNode(gallery)]);
     nodes.push(a, b);
   }, 240_000);
 

@@ -5,6 +5,12 @@
  */
 import { z } from 'zod';
 
+// The pages run under a content-security policy without 'unsafe-eval'
+// (server/inputs/http-hardening.ts). zod's faster parser is compiled with `new Function`; in a
+// page it would only probe for eval, be refused and report a violation, so pages use the plain
+// parser from the start. The server keeps the compiled one (the fuzz tests lean on it).
+if (typeof document !== 'undefined') z.config({ jitless: true });
+
 const seed = z.number().int().min(0).max(2 ** 31 - 1);
 
 export const StateSchema = z.object({

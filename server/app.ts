@@ -110,7 +110,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     visitors.offer(job);
   };
   // Video walls: slots and presentation times on the cluster clock (docs/cluster.md).
-  const clock = new ClusterClock();
+  const clock = new ClusterClock(cluster ? { source: cluster.time } : {});
   await clock.start();
   const wall = wallTiming(config, clock, displays);
   const loop = new FrameLoop(stages, { fps: config.fps, active: generating, onFrame, ...(wall ? { wall } : {}) });

@@ -14,6 +14,9 @@ const log = logger('wall-clock');
 /** Reads the reference clock, in ms since the epoch. */
 export type TimeSource = () => Promise<number>;
 
+/** While the reference has not answered yet, try again this often. */
+const RETRY_MS = 2000;
+
 export interface ClusterClockOptions {
   /** This machine's clock; injectable for tests. */
   local?: () => number;
@@ -31,10 +34,13 @@ export class ClusterClock {
   private offsetMs = 0;
   private lastSample: ClockSample | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private failuresLogged = 0;
 
   constructor(private readonly opts: ClusterClockOptions = {}) {
-    this.local = opts.local ?? Date.now;
+    // Against a reference, a sub-millisecond clock (the offset absorbs its drift from the wall
+    // clock at every estimate); without one, the wall clock that NTP keeps the same on every machine.
+    this.local = opts.local ?? (opts.source ? () => performance.timeOrigin + performance.now() : Date.now);
   }
 
   /** Cluster time now, ms since the epoch. */
@@ -47,16 +53,24 @@ export class ClusterClock {
     return { offsetMs: this.offsetMs, rttMs: this.lastSample?.rtt ?? null, reference: this.opts.source !== undefined };
   }
 
-  /** Takes the first estimate (so frames start on the shared grid), then keeps it fresh. */
+  /**
+   * Tries a first estimate (so frames start on the shared grid), then keeps it fresh; while
+   * the reference has never answered (Redis still connecting) it tries every 2 s.
+   */
   async start(): Promise<void> {
     if (!this.opts.source) return;
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.opts.everyMs ?? 60_000);
-    this.timer.unref();
+    const next = () => {
+      if (this.stopped) return;
+      this.timer = setTimeout(() => void this.refresh().then(next), this.lastSample ? (this.opts.everyMs ?? 60_000) : RETRY_MS);
+      this.timer.unref();
+    };
+    next();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 

@@ -62,6 +62,8 @@ export function followPeers(socket: PageSocket, home: string = location.origin):
     if (origin === target) return;
     console.info(`display: ${origin === home ? 'back to its own node' : 'failing over to'} ${origin}`);
     target = origin;
+    // The first look for home comes a full interval after leaving it.
+    lastProbe = performance.now();
     dial(socket, origin);
   };
 
@@ -73,6 +75,8 @@ export function followPeers(socket: PageSocket, home: string = location.origin):
         const ring = [home, ...others];
         switchTo(ring[(ring.indexOf(target) + 1) % ring.length]!);
         unreachableSince = now;
+        // Dial now rather than after the rest of the manager's backoff (up to 1.5 s).
+        socket.disconnect().connect();
       }
       return;
     }

@@ -41,6 +41,8 @@ export interface ClusterNodeOptions {
   redisUrl: string;
   /** Same models dir for every node of a cluster (they must run the same model). */
   modelsDir?: string;
+  /** The HTTP port (a restarted node keeps its address); default a free one. */
+  port?: number;
   /** Extra flags, e.g. ['--fps', '5']. */
   args?: string[];
   env?: Record<string, string>;
@@ -52,7 +54,7 @@ process.once('exit', () => {
 });
 
 export async function startClusterNode(opts: ClusterNodeOptions): Promise<ClusterNode> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const modelsDir = opts.modelsDir ?? (await tinyModelsDir());
   const dir = await mkdtemp(join(tmpdir(), `portraits-cluster-${opts.name}-`));
   const child = spawn(

@@ -12,7 +12,11 @@
  * On a video wall (common/wall.ts) the grid is the cluster clock's slots instead, the
  * same on every node: a tick starts at a slot's beginning, makes one frame per screen
  * that needs one (each stamped with the slot and the moment to present it), and waits
- * for the next slot boundary; a tick that overran skips the slots it missed.
+ * for the next slot boundary. A tick that overran skips the slots it missed. A node that
+ * is behind on average (its ticks, smoothed, take most of a slot) keeps to slots that are
+ * multiples of a power-of-two stride (2, 4, 8): two nodes that both fall behind then still
+ * render the same slots (every other one, say), so their screens keep changing together,
+ * at a lower rate.
  */
 import type { FrameMeta } from '../../common/frame.js';
 import { slotAt, slotStart, type WallScreen } from '../../common/wall.js';
@@ -51,8 +55,9 @@ export class FrameLoop {
   private errorsLogged = 0;
   private current: Promise<void> = Promise.resolve();
   private readonly stageAvg = new Map<string, number>();
-  /** Walls: the last slot a frame was made for. */
+  /** Walls: the last slot a frame was made for, and the stride kept while behind. */
   private lastSlot = -Infinity;
+  private readonly stride = new SlotStride();
 
   constructor(
     private readonly stages: readonly Stage[],
@@ -116,7 +121,9 @@ export class FrameLoop {
   /** One slot: a frame per target screen, then sleep until the next slot boundary on the cluster clock. */
   private async wallTick(wall: WallTiming): Promise<void> {
     const period = 1000 / this.opts.fps;
-    const slot = slotAt(wall.now(), period);
+    const startedAt = wall.now();
+    const slot = slotAt(startedAt, period);
+    let tickSlots = 0;
     if (this.opts.active() && slot > this.lastSlot) {
       this.lastSlot = slot;
       let produced = false;
@@ -132,10 +139,13 @@ export class FrameLoop {
         this.account(job, result, !produced);
         produced ||= result.ok;
       }
+      tickSlots = (wall.now() - startedAt) / period;
     }
     if (!this.opts.active()) return this.schedule(IDLE_POLL_MS);
-    // Timers fire a little late, never early; the boundary itself belongs to the next slot.
-    this.schedule(Math.max(0, slotStart(slotAt(wall.now(), period) + 1, period) - wall.now()));
+    const now = wall.now();
+    const next = this.stride.next(slotAt(now, period), tickSlots);
+    // Timers fire a little late, never early.
+    this.schedule(Math.max(0, slotStart(next, period) - now));
   }
 
   /** Frame rate (once per tick), stage times and errors; then the caller's onFrame. */
@@ -157,6 +167,37 @@ export class FrameLoop {
       log.error({ error: result.error, frame: this.frameNo }, 'frame failed');
     }
     this.opts.onFrame?.(job, result);
+  }
+}
+
+/** Largest stride a node that falls behind keeps to: at 30 fps, every 8th slot is ~4 fps. */
+const MAX_STRIDE = 8;
+/** Weight of the newest tick in the smoothed tick length: one hiccup (a GC pause) must not change the stride. */
+const SMOOTHING = 0.05;
+
+/**
+ * Which slot to render next, with the clock now in slot `current` after a tick that took
+ * `tickSlots` slot lengths (0: nothing rendered). The smoothed tick length picks the stride:
+ * it doubles when ticks take over 90 % of it and halves when they would fit in 40 % of
+ * half of it (hysteresis, so it does not flap). The next slot is the next multiple of the
+ * stride after `current`, so missed slots are skipped and strides nest (multiples of 4 are
+ * multiples of 2): nodes that fall behind by different amounts still share slots.
+ */
+export class SlotStride {
+  private stride = 1;
+  private load = 0;
+
+  get current(): number {
+    return this.stride;
+  }
+
+  next(current: number, tickSlots: number): number {
+    if (tickSlots > 0) {
+      this.load = this.load === 0 ? tickSlots : this.load + (tickSlots - this.load) * SMOOTHING;
+      if (this.load > 0.9 * this.stride && this.stride < MAX_STRIDE) this.stride *= 2;
+      else if (this.stride > 1 && this.load < 0.4 * (this.stride / 2)) this.stride /= 2;
+    }
+    return Math.ceil((current + 1) / this.stride) * this.stride;
   }
 }
 

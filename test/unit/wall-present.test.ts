@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FrameMeta } from '../../common/frame.js';
 import { WallSchema } from '../../common/wall.js';
 import { Presenter } from '../../display/present.js';
+import { SlotStride } from '../../server/pipeline/loop.js';
 import { screenRefusal } from '../../server/wall/screens.js';
 import { WalkAnchor } from '../../server/wall/walk-anchor.js';
 
@@ -96,5 +97,37 @@ describe('screens of a wall', () => {
   it('a mirror takes displays without a place; a single screen ignores names', () => {
     expect(screenRefusal({ ...wall, layout: 'mirror' }, undefined)).toEqual({ name: undefined });
     expect(screenRefusal(WallSchema.parse({}), 'anything')).toEqual({ name: undefined });
+  });
+});
+
+describe('wall slots when a node falls behind', () => {
+  it('the next slot while frames fit in their slot; missed slots are skipped', () => {
+    const stride = new SlotStride();
+    expect(stride.next(100, 0.5)).toBe(101);
+    expect(stride.next(103, 3.2)).toBe(104); // one long tick (a hiccup) changes nothing else
+    expect(stride.current).toBe(1);
+  });
+
+  it('a node behind on average keeps to multiples of a power-of-two stride, so slow nodes share slots', () => {
+    const a = new SlotStride();
+    const b = new SlotStride();
+    for (let i = 0; i < 40; i++) {
+      a.next(1000, 1.3);
+      b.next(1000, 2.5);
+    }
+    expect(a.current).toBe(2);
+    expect(b.current).toBe(4);
+    expect(a.next(1001, 1.3) % 2).toBe(0);
+    expect(b.next(1001, 2.5) % 4).toBe(0);
+  });
+
+  it('comes back to every slot once ticks are short again, without flapping', () => {
+    const s = new SlotStride();
+    for (let i = 0; i < 40; i++) s.next(0, 1.3);
+    expect(s.current).toBe(2);
+    s.next(0, 0.5);
+    expect(s.current).toBe(2);
+    for (let i = 0; i < 80; i++) s.next(0, 0.3);
+    expect(s.current).toBe(1);
   });
 });

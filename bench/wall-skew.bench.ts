@@ -198,9 +198,9 @@ try {
   const [lo, ro] = screens.map((s) => s.sync.sample?.offset ?? NaN) as [number, number];
   console.log(`the two displays share this process's clock, so their offset estimates should agree: they differ by ${fixed(Math.abs(lo - ro), 2)} ms`);
   for (const [i, n] of nodes.entries()) {
-    const status = (await (await fetch(`${n.url}/health`)).json().catch(() => null)) as { fps?: number; wall?: { clock?: { offsetMs: number; rttMs: number | null; reference: boolean } } } | null;
+    const status = (await (await fetch(`${n.url}/health`)).json().catch(() => null)) as { fps?: number; wall?: { stride?: number; clock?: { offsetMs: number; rttMs: number | null; reference: boolean } } } | null;
     const clock = status?.wall?.clock;
-    console.log(`node ${i + 1}: ${fixed(status?.fps ?? NaN)} fps; cluster clock ${clock ? `${clock.reference ? 'against Redis TIME' : 'local (no reference)'}, offset ${fixed(clock.offsetMs, 2)} ms, round trip ${fixed(clock.rttMs ?? NaN, 2)} ms` : 'n/a'}`);
+    console.log(`node ${i + 1}: ${fixed(status?.fps ?? NaN)} fps, rendering every ${status?.wall?.stride ?? '?'} slot(s); cluster clock ${clock ? `${clock.reference ? 'against Redis TIME' : 'local (no reference)'}, offset ${fixed(clock.offsetMs, 2)} ms, round trip ${fixed(clock.rttMs ?? NaN, 2)} ms` : 'n/a'}`);
   }
 } finally {
   for (const s of screens) s.stop();

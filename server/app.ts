@@ -130,7 +130,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
       frames: loop.frames,
       stageMs: loop.stageMs(),
       ...(generator.session.fallback ? { fallback: generator.session.fallback } : {}),
-      ...(wall ? { wall: { layout: config.wall.layout, screens: displays.screens(), clock: clock.estimate } } : {}),
+      ...(wall ? { wall: { layout: config.wall.layout, screens: displays.screens(), stride: loop.wallStride, clock: clock.estimate } } : {}),
     };
   };
 

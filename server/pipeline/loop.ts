@@ -73,6 +73,11 @@ export class FrameLoop {
     return this.frameNo;
   }
 
+  /** Walls: every how many slots this node renders now (1 while it keeps up). */
+  get wallStride(): number {
+    return this.stride.current;
+  }
+
   /** Smoothed milliseconds per stage over recent frames. */
   stageMs(): Record<string, number> {
     return Object.fromEntries([...this.stageAvg].map(([k, v]) => [k, Math.round(v * 100) / 100]));

@@ -61,7 +61,8 @@ export async function openVisitors(deps: VisitorDeps): Promise<Visitors> {
   let io: PortraitServer | null = null;
   let port = () => config.port;
   const floor = new TabletFloor(store, attract, { turnSeconds: config.turnSeconds, idleSeconds: config.turnIdleSeconds }, (id, status) => {
-    io?.to(id).emit('tablet', status);
+    // Turns are per node (docs/cluster.md): the tablet is this node's client.
+    io?.local.to(id).emit('tablet', status);
   });
   const requests = captureRequests(captures, () => store.state, { publicUrl: config.publicUrl, port: () => port(), listenHost: config.host });
 

@@ -15,6 +15,8 @@ const log = logger('cluster');
 
 /** socket.io's channels in Redis start with this (the adapter's `key`). */
 export const ADAPTER_KEY = 'portraits:socket.io';
+/** How long fetchSockets() and friends wait for the other nodes (a dead node never answers). */
+const ADAPTER_REQUEST_MS = 1500;
 
 export function attachRedisAdapter(io: Server, link: RedisLink): void {
   let lastWarned = 0;
@@ -24,5 +26,5 @@ export function attachRedisAdapter(io: Server, link: RedisLink): void {
     lastWarned = Date.now();
     log.warn({ err: (err as Error)?.message ?? String(err) }, 'a socket.io broadcast could not reach the other nodes (Redis away?); local clients still got it');
   };
-  io.adapter(createAdapter(guarded(link.commands, onError), guarded(link.subscriber, onError), { key: ADAPTER_KEY }));
+  io.adapter(createAdapter(guarded(link.commands, onError), guarded(link.subscriber, onError), { key: ADAPTER_KEY, requestsTimeout: ADAPTER_REQUEST_MS }));
 }

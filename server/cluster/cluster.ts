@@ -25,6 +25,8 @@ export interface ClusterInfo {
   redis: { url: string; up: boolean };
   state: SyncStatus;
   peers: PeerInfo[];
+  /** Displays connected here, and on the whole cluster (asked through the Redis adapter; null while Redis is away). */
+  displays: { here: number; cluster: number | null };
 }
 
 /** This machine's first non-internal IPv4 address: how other machines on the gallery network reach it. */
@@ -47,6 +49,7 @@ export class Cluster {
   private readonly link: RedisLink;
   private readonly sync: StateSync;
   private peers: Peers | null = null;
+  private io: PortraitServer | null = null;
   private name = '';
   private url = '';
 
@@ -71,6 +74,7 @@ export class Cluster {
 
   /** Attaches the Redis adapter: call right after creating the Server, before clients connect. */
   attach(io: PortraitServer): void {
+    this.io = io;
     attachRedisAdapter(io, this.link);
     this.sync.start();
     this.link.start();
@@ -97,8 +101,12 @@ export class Cluster {
   /** Redis' clock, the reference of the wall's cluster clock (server/wall/clock.ts). */
   readonly time: TimeSource = () => redisTimeSource(this.link.commands)();
 
-  info(): ClusterInfo {
+  async info(): Promise<ClusterInfo> {
+    const here = this.io ? (await this.io.local.in(ROOMS.display).fetchSockets()).length : 0;
+    // Every node answers over Redis; while Redis is away the adapter's request fails or times out.
+    const cluster = this.io && this.link.up ? await this.io.in(ROOMS.display).fetchSockets().then((s) => s.length, () => null) : null;
     return {
+      displays: { here, cluster },
       node: this.name,
       url: this.url,
       redis: { url: this.link.shownUrl, up: this.link.up },
@@ -109,7 +117,9 @@ export class Cluster {
 
   router(): Router {
     const router = express.Router();
-    router.get('/api/cluster', (_req, res) => res.json(this.info()));
+    router.get('/api/cluster', (_req, res, next) => {
+      this.info().then((info) => res.json(info), next);
+    });
     return router;
   }
 

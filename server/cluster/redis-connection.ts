@@ -109,8 +109,8 @@ export class RedisLink {
 
   private noteReady(): void {
     if (!this.commands.isReady || !this.subscriber.isReady) return;
-    if (this.lostAt !== null) log.info({ redis: this.shownUrl, downSeconds: Math.round((Date.now() - this.lostAt) / 1000) }, 'Redis is back: rejoining the cluster');
-    else if (!this.wasUp) log.info({ redis: this.shownUrl }, 'connected to Redis');
+    if (!this.wasUp) log.info({ redis: this.shownUrl }, 'connected to Redis');
+    else if (this.lostAt !== null) log.info({ redis: this.shownUrl, downSeconds: Math.round((Date.now() - this.lostAt) / 1000) }, 'Redis is back: rejoining the cluster');
     this.lostAt = null;
     this.wasUp = true;
     for (const listener of this.upListeners) listener();

@@ -141,14 +141,16 @@ export function attachSocketInputs(io: PortraitServer, store: Store, displays: D
     });
   });
 
-  presets?.onChange((names) => io.to(ROOMS.controller).emit('presets', names));
+  // io.local: in a cluster (docs/cluster.md) presets are this node's files, and every node sends
+  // its own replica of the state to its own clients, so no client hears a change twice.
+  presets?.onChange((names) => io.local.to(ROOMS.controller).emit('presets', names));
   // Every tablet sees every change, whoever made it: the first at once, then at most one per STATE_BROADCAST_MS, newest wins.
   let timer: NodeJS.Timeout | null = null;
   let lastSent = 0;
   const broadcast = () => {
     timer = null;
     lastSent = Date.now();
-    io.emit('state', store.state, store.version);
+    io.local.emit('state', store.state, store.version);
   };
   const unsubscribe = store.subscribe(() => {
     if (timer) return;

@@ -86,6 +86,9 @@ describe.skipIf(!redisBinary)('cluster: two nodes on one Redis', () => {
     expect(ack.ok).toBe(true);
     const ms = await until(() => seen.seeds.slice(-3), (s) => s.length > 0 && s.every((pair) => pair.includes(4242)), 10_000, "node B's frames show seed 4242");
     console.log(`controller on A -> frames on B with the new seed: ${ms} ms`);
+    // Node A counts B's display through socket.io's Redis adapter.
+    const info = (await (await fetch(`${a.url}/api/cluster`)).json()) as { displays: { here: number; cluster: number | null } };
+    expect(info.displays).toEqual({ here: 0, cluster: 1 });
 
     expect(await liblo()).toBe(true);
     await oscsend(b.oscPort, '/portraits/seed', 'i', 777);
@@ -118,6 +121,23 @@ describe.skipIf(!redisBinary)('cluster: two nodes on one Redis', () => {
     const p95 = percentile(latencies, 95);
     console.log(`state propagation A -> B (controller to controller, 20 changes): p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`);
     expect(latencies).toHaveLength(20);
+  });
+
+  it('tells each client about a change once, whichever node it came from', { timeout: 30_000 }, async () => {
+    const sender = await open(a, 'controller');
+    const watchers = [await open(a, 'controller'), await open(b, 'controller')];
+    const counts = watchers.map((w) => {
+      const seen = { n: 0 };
+      w.on('state', (state) => {
+        if (state.display.caption) seen.n += 1;
+      });
+      return seen;
+    });
+    // Well past the 100 ms coalescing window since the last change.
+    await sleep(300);
+    expect((await emitAck(sender, 'patch', { display: { caption: true } })).ok).toBe(true);
+    await sleep(1500);
+    expect(counts.map((c) => c.n)).toEqual([1, 1]);
   });
 
   it('loses no update when both nodes change different keys at the same time', { timeout: 60_000 }, async () => {
@@ -167,5 +187,39 @@ describe.skipIf(!redisBinary)('cluster: two nodes on one Redis', () => {
       expect(node.exit).toBeNull();
       expect(node.errors).toEqual([]);
     }
+  });
+});
+
+describe.skipIf(!redisBinary)('cluster: Redis unreachable when a node starts', () => {
+  let redis: TestRedis & { dispose(): Promise<void> };
+  let node: ClusterNode;
+  let display: TestSocket | undefined;
+
+  afterAll(async () => {
+    display?.close();
+    await node?.stop();
+    await redis?.dispose();
+  });
+
+  it('the node starts on its own state, warns, streams, and joins once Redis is there', { timeout: 90_000 }, async () => {
+    redis = await startRedis(redisBinary!);
+    await redis.stop(); // the port is now configured but nobody listens
+    node = await startClusterNode({ name: 'lonely', redisUrl: redis.url });
+    await node.waitForLog(/is unreachable: running on this node's own state/, 10_000);
+    display = await connect(node, 'display');
+    const seen = watchFrames(display);
+    const controller = await connect(node, 'controller');
+    expect((await emitAck(controller, 'patch', { seed: 31337 })).ok).toBe(true);
+    await until(() => seen.frames, (n) => n >= 5, 10_000, 'frames without Redis');
+
+    await redis.start();
+    await node.waitForLog(/^connected to Redis/, 15_000);
+    await node.waitForLog(/^seeded the cluster state/, 5_000);
+    const info = (await (await fetch(`${node.url}/api/cluster`)).json()) as { redis: { up: boolean }; state: { version: number; queued: number } };
+    expect(info.redis.up).toBe(true);
+    expect(info.state.queued).toBe(0);
+    controller.close();
+    expect(node.exit).toBeNull();
+    expect(node.errors).toEqual([]);
   });
 });

@@ -66,8 +66,8 @@ describe('combinePatches', () => {
   it('applies like the patches in order', () => {
     fc.assert(
       fc.property(fc.array(patch, { minLength: 1, maxLength: 6 }), (patches) => {
-        const inOrder = patches.reduce((s, p) => mergeState(s, p), structuredClone(DEFAULT_STATE) as LiveState);
-        const combined = mergeState(structuredClone(DEFAULT_STATE) as LiveState, patches.reduce((a, p) => combinePatches(a, p), {}));
+        const inOrder = patches.reduce<LiveState>((s, p) => mergeState(s, p), structuredClone(DEFAULT_STATE) as LiveState);
+        const combined = mergeState(structuredClone(DEFAULT_STATE) as LiveState, patches.reduce<StatePatch>((a, p) => combinePatches(a, p), {}));
         expect(combined).toEqual(inOrder);
       }),
     );

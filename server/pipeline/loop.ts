@@ -198,7 +198,8 @@ export class SlotStride {
 
   next(current: number, tickSlots: number): number {
     if (tickSlots > 0) {
-      this.load = this.load === 0 ? tickSlots : this.load + (tickSlots - this.load) * SMOOTHING;
+      // A single long tick (the first frame's warm-up, a GC pause) counts as at most two strides.
+      this.load += (Math.min(tickSlots, 2 * this.stride) - this.load) * SMOOTHING;
       if (this.load > 0.9 * this.stride && this.stride < MAX_STRIDE) this.stride *= 2;
       else if (this.stride > 1 && this.load < 0.4 * (this.stride / 2)) this.stride /= 2;
     }

@@ -106,6 +106,10 @@ describe('wall slots when a node falls behind', () => {
     expect(stride.next(100, 0.5)).toBe(101);
     expect(stride.next(103, 3.2)).toBe(104); // one long tick (a hiccup) changes nothing else
     expect(stride.current).toBe(1);
+    const warming = new SlotStride();
+    warming.next(10, 15); // the first frame's warm-up
+    for (let i = 0; i < 20; i++) warming.next(11 + i, 0.5);
+    expect(warming.current).toBe(1);
   });
 
   it('a node behind on average keeps to multiples of a power-of-two stride, so slow nodes share slots', () => {

@@ -47,8 +47,13 @@ export function followPeers(socket: PageSocket, home: string = location.origin):
   let lastProbe = 0;
   let probing = false;
 
+  // Home may announce itself under another name than the page was opened by (an IP for localhost).
+  const homeNames = new Set([home]);
   socket.on('peers', (peers: PeerInfo[]) => {
-    const origins = peers.map((p) => originOf(p.url)).filter((o): o is string => o !== null && o !== home);
+    // A node lists itself first: from home, that is home's announced address.
+    const self = peers[0] ? originOf(peers[0].url) : null;
+    if (target === home && self) homeNames.add(self);
+    const origins = peers.map((p) => originOf(p.url)).filter((o): o is string => o !== null && !homeNames.has(o));
     others = [...new Set(origins)];
   });
   socket.on('connect', () => {

@@ -62,10 +62,15 @@ export class Cluster {
     this.sync = new StateSync(store, this.link, () => this.name);
   }
 
-  /** For socket.io's `cors`: a display page served by another node may connect here. */
-  readonly cors = {
-    origin: (origin: string | undefined, callback: (err: Error | null, allow?: boolean) => void) => callback(null, origin === undefined || this.origins().includes(origin)),
-  };
+  /**
+   * For socket.io's `cors`: a display page served by another node connects here when its
+   * node dies, and its origin is whatever name the kiosk opened that node by (localhost, an
+   * IP, a host name), so any origin is let in. CORS is no boundary for socket.io anyway:
+   * WebSocket connections are not subject to it, and roles come from the handshake
+   * (admin token or loopback, server/access.ts), never from the page's origin. What a page
+   * may connect to is limited on the page's side, by its CSP (`origins()`).
+   */
+  readonly cors = { origin: true };
 
   /** Origins of every node seen since start (for CORS and the pages' connect-src). */
   origins(): string[] {

@@ -107,7 +107,8 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const onFrame = (job: FrameJob, result: ChainResult) => {
     if (!result.ok) return;
     goodFrames++;
-    visitors.offer(job);
+    // A tile wall's frame is one screen's piece; a visitor's capture keeps the whole portrait.
+    visitors.offer(job.tile ? { ...job, image: job.tile.whole } : job);
   };
   // Video walls: slots and presentation times on the cluster clock (docs/cluster.md).
   const clock = new ClusterClock(cluster ? { source: cluster.time } : {});

@@ -18,8 +18,8 @@ export interface FrameJob {
   meta: FrameMeta;
   /** Video walls: the screen this frame is made for (absent: every display gets it). */
   screen?: WallScreen;
-  /** Tile walls: where `image` was cut from the whole picture (server/stages/tile-crop.ts). */
-  tile?: { rect: Rect; box: PixelBox; pictureSize: number };
+  /** Tile walls: where `image` was cut from the whole picture (server/stages/tile-crop.ts), and the whole picture (captures keep the whole portrait). */
+  tile?: { rect: Rect; box: PixelBox; pictureSize: number; whole: PlanarImage };
   latent?: Latent;
   image?: PlanarImage;
   encoded?: Buffer;

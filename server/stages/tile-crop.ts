@@ -26,7 +26,7 @@ export class TileCropStage implements Stage {
     const rect = tileRect(this.wall, screen);
     const box = cropBox(rect, size, tileMargin(size));
     job.image = crop(image, box.x, box.y, box.width, box.height);
-    job.tile = { rect, box, pictureSize: size };
+    job.tile = { rect, box, pictureSize: size, whole: image };
     job.meta.width = box.width;
     job.meta.height = box.height;
   }

@@ -7,7 +7,13 @@
  * still picture; ESRGAN x2 so the crop margin matters) is set on each node by hand: the
  * nodes share it by configuration, not through Redis, so this checks the tile geometry.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io } from 'socket.io-client';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SOCKET_PATH, type CaptureAck } from '../../common/protocol.js';
 import type { ServerProcess } from '../../bench/support/server-process.js';
 import { columnStep, commonSlot, decode, meanAbsDiff, openWallDisplay, patchNode, rows, sideBySide, startWallNode, type WallDisplay } from '../support/wall.js';
 
@@ -17,13 +23,16 @@ const STATE = { mode: 'seed', seed: 42, glide: 0, upscale: { mode: 'x2' } };
 
 const nodes: ServerProcess[] = [];
 const displays: WallDisplay[] = [];
+let scratch: string;
+let wallPicture: ReturnType<typeof sideBySide> | null = null;
 
 beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'portraits-wall-'));
   // Two wall nodes and the reference: one node, one screen, the whole portrait at twice the width.
   const started = await Promise.all([
-    startWallNode({ wall: WALL, frameSize: SIZE, upscaler: 'esrgan-slim' }),
-    startWallNode({ wall: WALL, frameSize: SIZE, upscaler: 'esrgan-slim' }),
-    startWallNode({ wall: { layout: 'single' }, frameSize: 2 * SIZE, upscaler: 'esrgan-slim' }),
+    startWallNode({ wall: WALL, frameSize: SIZE, upscaler: 'esrgan-slim', flags: { 'captures-dir': join(scratch, 'a') } }),
+    startWallNode({ wall: WALL, frameSize: SIZE, upscaler: 'esrgan-slim', flags: { 'captures-dir': join(scratch, 'b') } }),
+    startWallNode({ wall: { layout: 'single' }, frameSize: 2 * SIZE, upscaler: 'esrgan-slim', flags: { 'captures-dir': join(scratch, 'ref') } }),
   ]);
   nodes.push(...started);
 }, 240_000);
@@ -31,6 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const d of displays) d.close();
   await Promise.all(nodes.map((n) => n.stop()));
+  await rm(scratch, { recursive: true, force: true });
 });
 
 describe('tile wall', () => {
@@ -57,6 +67,7 @@ describe('tile wall', () => {
     expect(ref, 'the reference node sent no frame after the state change').toBeDefined();
 
     const wall = sideBySide([await decode(l.jpeg), await decode(r.jpeg)]);
+    wallPicture = wall;
     const full = await decode(ref!.jpeg);
     expect(full).toMatchObject({ width: 2 * SIZE, height: 2 * SIZE });
     // A 2 x 1 wall of square screens shows the middle half of the portrait's height.
@@ -77,6 +88,21 @@ describe('tile wall', () => {
     expect(difference).toBeLessThan(4);
     expect(misaligned).toBeGreaterThan(difference * 2);
     expect(seam).toBeLessThan(Math.max(2 * neighbourMean, referenceSeam + 4));
+  });
+
+  it("a visitor's capture on a tile node keeps the whole portrait, not the node's tile", async () => {
+    expect(wallPicture, 'needs the first test').not.toBeNull();
+    const controller = io(nodes[0]!.url, { path: SOCKET_PATH, auth: { role: 'controller' }, transports: ['websocket'], reconnection: false, forceNew: true });
+    const ack = await new Promise<CaptureAck>((resolve) => controller.emit('capture', resolve));
+    controller.disconnect();
+    expect(ack.ok, JSON.stringify(ack)).toBe(true);
+    const png = Buffer.from(await (await fetch(`${nodes[0]!.url}/captures/${(ack as { id: string }).id}.png`)).arrayBuffer());
+    const { data, info } = await sharp(png).removeAlpha().resize(2 * SIZE, 2 * SIZE, { kernel: 'cubic' }).raw().toBuffer({ resolveWithObject: true });
+    const band = rows({ data, width: info.width, height: info.height }, SIZE / 2, SIZE);
+    const difference = meanAbsDiff(wallPicture!, band);
+    console.log(`capture on a tile node: ${info.width}x${info.height} after resizing, mean |wall - capture band| ${difference.toFixed(2)}`);
+    // The capture is made before upscaling (the 64 px portrait, enlarged), so it is softer than the wall: a loose bound, far below a tile's misfit.
+    expect(difference).toBeLessThan(12);
   });
 
   it('refuses a display that names no screen, or one the wall does not have, with the reason', async () => {

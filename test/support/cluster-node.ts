@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateSchema, type LiveState } from '../../common/state.js';
+import type { TestSocket } from './server.js';
 import { freePort } from './ports.js';
 import { tinyModelsDir } from './tiny-generator.js';
 
@@ -162,4 +163,27 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
       clearTimeout(timer);
     },
   };
+}
+
+/** Polls `read` until `check` holds; returns how long it took (ms). */
+export async function until<T>(read: () => Promise<T> | T, check: (v: T) => boolean, timeoutMs: number, what: string): Promise<number> {
+  const start = Date.now();
+  let last: T | undefined;
+  while (Date.now() - start < timeoutMs) {
+    last = await read();
+    if (check(last)) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(last)?.slice(0, 300)})`);
+}
+
+/** Counts the frames a display socket receives and keeps the seeds of the newest few. */
+export function watchFrames(socket: TestSocket): { frames: number; seeds: number[][] } {
+  const seen = { frames: 0, seeds: [] as number[][] };
+  socket.on('frame', (meta) => {
+    seen.frames += 1;
+    seen.seeds.push(meta.seeds);
+    if (seen.seeds.length > 50) seen.seeds.shift();
+  });
+  return seen;
 }

@@ -37,6 +37,7 @@ import { directionProblem, directionVectors, openVisitors } from './visitors.js'
 import { Cluster, logSingleNode } from './cluster/cluster.js';
 import { ClusterClock } from './wall/clock.js';
 import { wallTiming } from './wall/timing.js';
+import { redisAnchorStore } from './wall/anchor-sync.js';
 
 const log = logger('server');
 
@@ -70,7 +71,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const recorder = new LiveRecorder({ dir: config.recordingsDir, fps: config.fps, minFreeBytes: config.minFreeBytes });
   const oscSpace = buildAddressSpace();
   let osc: OscInput | null = null;
-  const stages = buildChain({ config, store, displays, generator, dream: { library, ops }, onLoopWrap: (passes) => osc?.loopWrapped(passes), recorder, latent: { directions, exposeLatent: config.debugFrameLatent } });
+  const stages = buildChain({ config, store, displays, generator, dream: { library, ops }, onLoopWrap: (passes) => osc?.loopWrapped(passes), recorder, latent: { directions, exposeLatent: config.debugFrameLatent }, ...(cluster ? { wallAnchors: redisAnchorStore(cluster.commander) } : {}) });
   await initChain(stages);
   // Tablets, attract mode and captures (docs/tablet.md).
   const visitors = await openVisitors({ config, store, generator, dreamStyles: library.names() });

@@ -14,7 +14,7 @@ import type { Store } from '../store.js';
 import { attachRedisAdapter } from './adapter.js';
 import { Peers } from './peers.js';
 import { RedisLink } from './redis-connection.js';
-import { redisTimeSource, type TimeSource } from '../wall/clock.js';
+import { redisTimeSource, type RedisCommander, type TimeSource } from '../wall/clock.js';
 import { StateSync, type SyncStatus } from './state-sync.js';
 
 const log = logger('cluster');
@@ -101,6 +101,11 @@ export class Cluster {
     );
     // The peers are known after the first heartbeat; say who they are once.
     setTimeout(() => log.info({ node: this.name, peers: this.peers?.peers ?? [] }, `cluster peers: ${(this.peers?.peers ?? []).map((p) => `${p.name} ${p.url}`).join(', ')}`), 2500).unref();
+  }
+
+  /** Raw commands on the cluster's Redis (the wall's shared walk anchors, server/wall/anchor-sync.ts). */
+  get commander(): RedisCommander {
+    return this.link.commands;
   }
 
   /** Redis' clock, the reference of the wall's cluster clock (server/wall/clock.ts). */

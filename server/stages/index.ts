@@ -18,6 +18,7 @@ import { UpscaleStage } from './upscale.js';
 import { TileCropStage } from './tile-crop.js';
 import { TileFitStage } from './tile-fit.js';
 import { WallLatentStage } from './wall-latent.js';
+import type { AnchorStore } from '../wall/anchor-sync.js';
 import type { Stage } from './stage.js';
 
 export interface ChainDeps {
@@ -34,6 +35,8 @@ export interface ChainDeps {
   recorder?: FrameTap;
   /** The semantic directions and the latent-in-metadata switch (see LatentStageOptions). */
   latent?: Pick<LatentStageOptions, 'directions' | 'exposeLatent'>;
+  /** Cluster mode: the walk anchors video walls share through Redis. */
+  wallAnchors?: AnchorStore;
 }
 
 export function buildChain(deps: ChainDeps): Stage[] {
@@ -45,7 +48,7 @@ export function buildChain(deps: ChainDeps): Stage[] {
   const stages: (Stage | null)[] = [
     wall.layout === 'single'
       ? new LatentStage(store, { dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}), ...onLoopWrap, ...deps.latent })
-      : new WallLatentStage(store, { dim: generator.spec.latentSize, wall, periodMs: 1000 / config.fps, ...onLoopWrap, ...deps.latent }),
+      : new WallLatentStage(store, { dim: generator.spec.latentSize, wall, periodMs: 1000 / config.fps, ...onLoopWrap, ...deps.latent, ...(deps.wallAnchors ? { anchors: deps.wallAnchors } : {}) }),
     new GenerateStage(generator.session, generator.spec),
     deps.dream.library.styles.length ? new DreamStage(store, deps.dream.ops, deps.dream.library, { size: config.dreamSize, pictureKey: (job) => (wall.layout === 'gallery' ? (job.screen?.name ?? '') : '') }) : null,
     tile ? new TileCropStage(wall) : null,

@@ -18,6 +18,8 @@ import type { LiveState } from '../../common/state.js';
 import { screenIndex, slotStart, type WallConfig, type WallScreen } from '../../common/wall.js';
 import type { Store } from '../store.js';
 import { WalkAnchor } from '../wall/walk-anchor.js';
+import type { AnchorStore } from '../wall/anchor-sync.js';
+import { logger } from '../log.js';
 import { need, type FrameJob, type Stage } from './stage.js';
 import type { LatentStageOptions } from './latent.js';
 
@@ -32,11 +34,16 @@ interface Glide {
 export interface WallLatentOptions extends Pick<LatentStageOptions, 'dim' | 'directions' | 'exposeLatent' | 'onLoopWrap'> {
   wall: WallConfig;
   periodMs: number;
+  /** Cluster mode: the walk anchors shared through Redis (server/wall/anchor-sync.ts). */
+  anchors?: AnchorStore;
 }
+
+const log = logger('wall');
 
 export class WallLatentStage implements Stage {
   readonly name = 'latent';
-  private readonly anchor = new WalkAnchor();
+  private readonly anchor: WalkAnchor;
+  private anchorFailures = 0;
   /** One glide per picture: per screen in a gallery, one for the whole wall otherwise. */
   private readonly glides = new Map<string, Glide>();
   private lastMode = '';
@@ -47,7 +54,24 @@ export class WallLatentStage implements Stage {
   constructor(
     private readonly store: Store,
     private readonly opts: WallLatentOptions,
-  ) {}
+  ) {
+    const anchors = opts.anchors;
+    this.anchor = new WalkAnchor(
+      anchors &&
+        ((mine) => {
+          anchors.claim(mine).then(
+            (shared) => {
+              this.anchorFailures = 0;
+              this.anchor.adopt(shared);
+            },
+            (err: Error) => {
+              // Redis away: this node keeps its own anchor (docs/cluster.md); said once per outage.
+              if (this.anchorFailures++ === 0) log.warn({ err: err.message }, 'could not share the walk anchor through Redis; using this node\'s own');
+            },
+          );
+        }),
+    );
+  }
 
   run(job: FrameJob): void {
     const slot = job.meta.slot;

@@ -14,24 +14,36 @@
  *   30 fps: 0.005 faces, invisible after the glide). A node started after a speed change
  *   cannot know the old anchor and agrees again at the next seed change (docs/cluster.md).
  */
+/** phase = phase0 + speed x (t - t0) / 1000, for the walk from `seed`. */
+export interface Anchor {
+  seed: number;
+  speed: number;
+  phase0: number;
+  t0: number;
+}
+
 export class WalkAnchor {
-  private seed: number | null = null;
-  private speed = 0;
-  private phase0 = 0;
-  private t0 = 0;
+  private anchor: Anchor | null = null;
+
+  /** `onChange`: a new anchor was set here (the seed or the speed changed); the cluster offers it to the others. */
+  constructor(private readonly onChange?: (anchor: Anchor) => void) {}
 
   /** The walk's phase (faces travelled) at cluster time `ms`, for the live seed and speed. */
   phaseAt(seed: number, speed: number, ms: number): number {
-    if (seed !== this.seed) {
-      this.seed = seed;
-      this.speed = speed;
-      this.phase0 = 0;
-      this.t0 = 0;
-    } else if (speed !== this.speed) {
-      this.phase0 += (this.speed * (ms - this.t0)) / 1000;
-      this.t0 = ms;
-      this.speed = speed;
-    }
-    return this.phase0 + (this.speed * (ms - this.t0)) / 1000;
+    const a = this.anchor;
+    if (!a || seed !== a.seed) this.set({ seed, speed, phase0: 0, t0: 0 });
+    else if (speed !== a.speed) this.set({ seed, speed, phase0: a.phase0 + (a.speed * (ms - a.t0)) / 1000, t0: ms });
+    const now = this.anchor!;
+    return now.phase0 + (now.speed * (ms - now.t0)) / 1000;
+  }
+
+  /** Takes the cluster's anchor, if it is still for the walk in use here. */
+  adopt(anchor: Anchor): void {
+    if (this.anchor && anchor.seed === this.anchor.seed && anchor.speed === this.anchor.speed) this.anchor = { ...anchor };
+  }
+
+  private set(anchor: Anchor): void {
+    this.anchor = anchor;
+    this.onChange?.({ ...anchor });
   }
 }

@@ -3,10 +3,13 @@
  * loopback (test/support/redis.ts). The wall is steered on node A only; node B learns the
  * state through Redis, both take their cluster clock from Redis' TIME, and the tiles of
  * one slot still assemble into the picture a single node renders at twice the width.
+ * A mirror node started after the walk's speed was changed takes the walk's anchor from
+ * Redis and paints the same face as the node that saw the change.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerProcess } from '../../bench/support/server-process.js';
 import { redisServerPath, startRedis } from '../support/redis.js';
+import { walkAt } from '../../common/latent.js';
 import { columnStep, commonSlot, decode, meanAbsDiff, openWallDisplay, patchNode, rows, sideBySide, startWallNode, type WallDisplay } from '../support/wall.js';
 
 const redisBinary = redisServerPath();
@@ -66,5 +69,52 @@ describe.skipIf(!redisBinary)('tile wall in cluster mode', () => {
       expect(clock).toMatchObject({ reference: true });
       expect(clock!.rttMs).not.toBeNull();
     }
+  });
+});
+
+describe.skipIf(!redisBinary)('mirror wall in cluster mode, a node joining late', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const nodes: ServerProcess[] = [];
+  const displays: WallDisplay[] = [];
+  const MIRROR = { layout: 'mirror' as const, columns: 2, screens: WALL.screens };
+
+  beforeAll(async () => {
+    redis = await startRedis(redisBinary!);
+    nodes.push(await startWallNode({ wall: MIRROR, frameSize: 64, flags: { 'redis-url': redis.url, 'node-name': 'early' } }));
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const d of displays) d.close();
+    await Promise.all(nodes.map((n) => n.stop()));
+    await redis?.dispose();
+  });
+
+  it('takes the walk anchor from Redis after a speed change it never saw', async () => {
+    const early = nodes[0]!;
+    const first = await openWallDisplay(early.url, 'left');
+    displays.push(first);
+    await patchNode(early.url, { mode: 'walk', walk: { seed: 99, speed: 0.2 }, glide: 0 });
+    await new Promise((r) => setTimeout(r, 1500));
+    // The speed change moves the anchor off the epoch: a node that did not see it could not know where the walk is.
+    const version = await patchNode(early.url, { walk: { speed: 0.7 } });
+    await new Promise((r) => setTimeout(r, 1500));
+    nodes.push(await startWallNode({ wall: MIRROR, frameSize: 64, flags: { 'redis-url': redis.url, 'node-name': 'late' } }));
+    const late = await openWallDisplay(nodes[1]!.url, 'right');
+    displays.push(late);
+    // Frames of the late node once it has the state and (a moment later) the anchor.
+    const deadline = Date.now() + 20_000;
+    while (!late.frames.some((f) => f.meta.seeds[0] !== 0 && f.meta.stateVersion > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1000));
+    const lateVersion = late.frames.at(-1)!.meta.stateVersion;
+    const slot = await commonSlot([first, late], [version, lateVersion]);
+    const [a, b] = await Promise.all([first.frameOfSlot(slot), late.frameOfSlot(slot)]);
+    // Where the walk would be with the anchor on the epoch (what the late node had without Redis): elsewhere.
+    const naive = walkAt(99, (0.7 * (slot * 100)) / 1000, 8).position;
+    const difference = meanAbsDiff(await decode(a.jpeg), await decode(b.jpeg));
+    console.log(`late mirror node, slot ${slot}: early ${JSON.stringify([a.meta.seeds, a.meta.t])}, late ${JSON.stringify([b.meta.seeds, b.meta.t])}, mean |early - late| ${difference.toFixed(3)}; an epoch anchor would be at ${JSON.stringify([naive.seeds, naive.t])}`);
+    expect(b.meta.seeds).toEqual(a.meta.seeds);
+    expect(b.meta.t).toBeCloseTo(a.meta.t, 6);
+    expect(naive.seeds).not.toEqual(a.meta.seeds);
+    expect(difference).toBeLessThan(0.5);
   });
 });

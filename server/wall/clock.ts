@@ -16,6 +16,18 @@ export type TimeSource = () => Promise<number>;
 
 /** While the reference has not answered yet, try again this often. */
 const RETRY_MS = 2000;
+/** One exchange with the reference that takes longer than this is abandoned (its sample would be useless anyway). */
+const EXCHANGE_TIMEOUT_MS = 500;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e: unknown) => (clearTimeout(timer), reject(e instanceof Error ? e : new Error(String(e)))),
+    );
+  });
+}
 
 export interface ClusterClockOptions {
   /** This machine's clock; injectable for tests. */
@@ -78,7 +90,9 @@ export class ClusterClock {
   async refresh(): Promise<void> {
     const source = this.opts.source;
     if (!source) return;
-    const best = await measureOffset(this.estimator, source, this.local, { count: this.opts.samples ?? 8, gapMs: 20 });
+    // node-redis has no command timeout: a reference that hangs must not hold up the start or the refreshes.
+    const exchange = () => withTimeout(source(), EXCHANGE_TIMEOUT_MS);
+    const best = await measureOffset(this.estimator, exchange, this.local, { count: this.opts.samples ?? 8, gapMs: 20 });
     if (!best) {
       if (this.failuresLogged++ === 0) log.warn({ offsetMs: this.offsetMs }, 'the cluster time reference did not answer; keeping the last clock offset');
       return;

@@ -50,3 +50,21 @@ describe('clock offset estimation', () => {
     expect(estimator.best(local)).toBeNull();
   });
 });
+
+describe('the cluster clock', () => {
+  it('follows its reference, and a reference that hangs does not hold it up', async () => {
+    const { ClusterClock } = await import('../../server/wall/clock.js');
+    let local = 1000;
+    const clock = new ClusterClock({ local: () => local, source: async () => local + 250, samples: 3 });
+    await clock.refresh();
+    expect(clock.now()).toBe(1250);
+    expect(clock.estimate).toMatchObject({ offsetMs: 250, rttMs: 0, reference: true });
+    const hanging = new ClusterClock({ local: () => local, source: () => new Promise<number>(() => {}), samples: 2 });
+    const started = Date.now();
+    await hanging.refresh();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(hanging.now()).toBe(local);
+    local += 10;
+    expect(clock.now()).toBe(1260);
+  });
+});

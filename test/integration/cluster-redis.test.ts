@@ -82,6 +82,10 @@ describe.skipIf(!redisBinary)('cluster: Redis unreachable when a node starts', (
   });
 
   it('the node starts on its own state, warns, streams, and joins once Redis is there', { timeout: 90_000 }, async () => {
+    // A retry starts afresh: nothing of a failed attempt may keep running.
+    display?.close();
+    await node?.stop();
+    await redis?.dispose();
     redis = await startRedis(redisBinary!);
     await redis.stop(); // the port is now configured but nobody listens
     node = await startClusterNode({ name: 'lonely', redisUrl: redis.url });

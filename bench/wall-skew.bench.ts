@@ -15,12 +15,14 @@
  * offset estimates and their round trips.
  *
  *   npx tsx bench/wall-skew.bench.ts [--seconds 20] [--fps 30] [--size 128] [--layout tile|mirror|gallery]
- *                                    [--delay 150] [--upscaler off|esrgan-slim] [--redis]
+ *                                    [--delay 150] [--upscaler off|esrgan-slim] [--redis auto|on|off]
  *
- * --redis starts a private redis-server (test/support/redis.ts) and runs the nodes in
- * cluster mode (--redis-url), so state and the cluster clock go through Redis.
+ * --redis (auto: when /usr/bin/redis-server exists) starts a private redis-server
+ * (test/support/redis.ts) and runs the nodes in cluster mode (--redis-url), so state, walk
+ * anchors and the cluster clock go through Redis.
  * A figure, not a test: no thresholds.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { io, type Socket } from 'socket.io-client';
@@ -40,7 +42,7 @@ const { values } = parseArgs({
     layout: { type: 'string', default: 'tile' },
     delay: { type: 'string', default: '150' },
     upscaler: { type: 'string', default: 'off' },
-    redis: { type: 'boolean', default: false },
+    redis: { type: 'string', default: 'auto' },
   },
 });
 const seconds = Number(values.seconds);
@@ -61,7 +63,7 @@ const WALL = {
 console.log(
   header(
     'wall lockstep: presentation skew between two displays on two nodes',
-    `npx tsx bench/wall-skew.bench.ts --seconds ${seconds} --fps ${fps} --size ${values.size} --layout ${values.layout} --delay ${values.delay} --upscaler ${values.upscaler}${values.redis ? ' --redis' : ''}`,
+    `npx tsx bench/wall-skew.bench.ts --seconds ${seconds} --fps ${fps} --size ${values.size} --layout ${values.layout} --delay ${values.delay} --upscaler ${values.upscaler} --redis ${values.redis}`,
   ),
 );
 console.log(await idleCheck());
@@ -145,11 +147,12 @@ const nodes: ServerProcess[] = [];
 let redis: { url: string; dispose(): Promise<void> } | null = null;
 const screens: BenchScreen[] = [];
 try {
-  if (values.redis) {
-    const { redisServerPath, startRedis } = await import('../test/support/redis.js');
-    const binary = redisServerPath();
-    if (!binary) throw new Error('--redis needs redis-server');
-    redis = await startRedis(binary);
+  if (!['auto', 'on', 'off'].includes(values.redis)) throw new Error(`--redis must be auto, on or off, not ${values.redis}`);
+  if (values.redis !== 'off') {
+    const { REDIS_SERVER_PATH, startRedis } = await import('../test/support/redis.js');
+    if (existsSync(REDIS_SERVER_PATH)) redis = await startRedis(REDIS_SERVER_PATH);
+    else if (values.redis === 'on') throw new Error(`--redis on needs ${REDIS_SERVER_PATH} (apt-get install -y redis-server)`);
+    else console.log(`no ${REDIS_SERVER_PATH}: running the nodes without Redis`);
   }
   const flags = { wall: JSON.stringify(WALL), 'frame-size': values.size, fps, upscaler: values.upscaler, 'attract-idle-seconds': 0, ...(redis ? { 'redis-url': redis.url } : {}) };
   process.stdout.write('starting two nodes ');

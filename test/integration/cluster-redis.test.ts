@@ -5,11 +5,10 @@
  * Redis is unreachable at start (it starts on its own state, warns, and joins later).
  * No process may crash or log an error (an unhandled rejection would end the process).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startClusterNode, until, watchFrames, type ClusterNode } from '../support/cluster-node.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startClusterNode, until, useTwoNodes, watchFrames, type ClusterNode } from '../support/cluster-node.js';
 import { redisServerPath, startRedis, type TestRedis } from '../support/redis.js';
 import { connect, emitAck, type TestSocket } from '../support/server.js';
-import { tinyModelsDir } from '../support/tiny-generator.js';
 
 const redisBinary = redisServerPath();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,26 +17,10 @@ describe.skipIf(!redisBinary)('cluster: Redis restart under two nodes', () => {
   let redis: TestRedis & { dispose(): Promise<void> };
   let a: ClusterNode;
   let b: ClusterNode;
-  const sockets: TestSocket[] = [];
-
-  beforeAll(async () => {
-    redis = await startRedis(redisBinary!);
-    const modelsDir = await tinyModelsDir();
-    [a, b] = await Promise.all([startClusterNode({ name: 'node-a', redisUrl: redis.url, modelsDir }), startClusterNode({ name: 'node-b', redisUrl: redis.url, modelsDir })]);
+  const open = useTwoNodes(redisBinary!, async (nodes) => {
+    ({ redis, a, b } = nodes);
     await Promise.all([a.waitForLog(/^connected to Redis/), b.waitForLog(/^connected to Redis/)]);
-  }, 150_000);
-
-  afterAll(async () => {
-    for (const s of sockets) s.close();
-    await Promise.allSettled([a?.stop(), b?.stop()]);
-    await redis?.dispose();
   });
-
-  const open = async (node: ClusterNode, role: 'display' | 'controller') => {
-    const socket = await connect(node, role);
-    sockets.push(socket);
-    return socket;
-  };
 
   it('survives a Redis restart: both nodes keep streaming, then changes propagate again', { timeout: 90_000 }, async () => {
     const displayA = watchFrames(await open(a, 'display'));

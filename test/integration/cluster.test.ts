@@ -5,12 +5,11 @@
  * both nodes lose nothing, and no client hears a change twice. Redis outages:
  * cluster-redis.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LiveState } from '../../common/state.js';
-import { startClusterNode, until, watchFrames, type ClusterNode } from '../support/cluster-node.js';
-import { redisServerPath, startRedis, type TestRedis } from '../support/redis.js';
-import { connect, emitAck, type TestSocket } from '../support/server.js';
-import { tinyModelsDir } from '../support/tiny-generator.js';
+import { until, useTwoNodes, watchFrames, type ClusterNode } from '../support/cluster-node.js';
+import { redisServerPath, type TestRedis } from '../support/redis.js';
+import { emitAck } from '../support/server.js';
 import { liblo, oscsend } from './osc-support.js';
 
 const redisBinary = redisServerPath();
@@ -25,27 +24,11 @@ describe.skipIf(!redisBinary)('cluster: two nodes on one Redis', () => {
   let redis: TestRedis & { dispose(): Promise<void> };
   let a: ClusterNode;
   let b: ClusterNode;
-  const sockets: TestSocket[] = [];
-
-  beforeAll(async () => {
-    redis = await startRedis(redisBinary!);
-    const modelsDir = await tinyModelsDir();
-    [a, b] = await Promise.all([startClusterNode({ name: 'node-a', redisUrl: redis.url, modelsDir }), startClusterNode({ name: 'node-b', redisUrl: redis.url, modelsDir })]);
+  const open = useTwoNodes(redisBinary!, async (nodes) => {
+    ({ redis, a, b } = nodes);
     // Both have seen each other once the peer heartbeats ran.
     await until(async () => ((await (await fetch(`${a.url}/api/cluster`)).json()) as { peers: unknown[] }).peers.length, (n) => n === 2, 10_000, 'node A sees both peers');
-  }, 150_000);
-
-  afterAll(async () => {
-    for (const s of sockets) s.close();
-    await Promise.allSettled([a?.stop(), b?.stop()]);
-    await redis?.dispose();
   });
-
-  const open = async (node: ClusterNode, role: 'display' | 'controller') => {
-    const socket = await connect(node, role);
-    sockets.push(socket);
-    return socket;
-  };
 
   it('each node logs its cluster settings at start, without the Redis password', async () => {
     for (const node of [a, b]) {

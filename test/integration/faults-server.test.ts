@@ -6,7 +6,6 @@
  * sockets or timers behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { chromiumPath, launchBrowser, type TestBrowser } from '../support/browse
 import { startTestServer, type TestSocket } from '../support/server.js';
 import { tinyModelsDir } from '../support/tiny-generator.js';
 import { ensurePagesBuilt } from '../e2e/pages.js';
+import { freePort } from '../support/ports.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,17 +23,6 @@ const children: ChildProcess[] = [];
 afterAll(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** `npm start`'s server as its own process (node + tsx, as systemd runs it); resolves once /health answers. */
 async function startProcess(port: number, modelsDir: string): Promise<{ child: ChildProcess; readyAt: number }> {

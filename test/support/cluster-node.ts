@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateSchema, type LiveState } from '../../common/state.js';
-import type { TestSocket } from './server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startRedis, type TestRedis } from './redis.js';
+import { connect, type TestSocket } from './server.js';
 import { freePort } from './ports.js';
 import { tinyModelsDir } from './tiny-generator.js';
 
@@ -186,4 +188,39 @@ export function watchFrames(socket: TestSocket): { frames: number; seeds: number
     if (seen.seeds.length > 50) seen.seeds.shift();
   });
   return seen;
+}
+
+export interface TwoNodes {
+  redis: TestRedis & { dispose(): Promise<void> };
+  a: ClusterNode;
+  b: ClusterNode;
+}
+
+/**
+ * For a describe block: a private Redis and two nodes on it (node-a, node-b, the tiny test
+ * generator), started before its tests and stopped after them, with every socket opened
+ * through the returned `open` closed at the end. `ready` gets the nodes once they run
+ * (to keep them and wait for what the block needs).
+ */
+export function useTwoNodes(redisBinary: string, ready: (nodes: TwoNodes) => Promise<void>): (node: ClusterNode, role: 'display' | 'controller') => Promise<TestSocket> {
+  let nodes: Partial<TwoNodes> = {};
+  const sockets: TestSocket[] = [];
+  beforeAll(async () => {
+    const redis = await startRedis(redisBinary);
+    nodes.redis = redis;
+    const modelsDir = await tinyModelsDir();
+    [nodes.a, nodes.b] = await Promise.all([startClusterNode({ name: 'node-a', redisUrl: redis.url, modelsDir }), startClusterNode({ name: 'node-b', redisUrl: redis.url, modelsDir })]);
+    await ready(nodes as TwoNodes);
+  }, 150_000);
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await Promise.allSettled([nodes.a?.stop(), nodes.b?.stop()]);
+    await nodes.redis?.dispose();
+    nodes = {};
+  });
+  return async (node, role) => {
+    const socket = await connect(node, role);
+    sockets.push(socket);
+    return socket;
+  };
 }

@@ -1,8 +1,9 @@
 /**
  * From the generator's (or dream's) small picture to a video frame's size: the print
  * stack of ESRGAN passes (x4, then x2 or x4, server/upscale/plan.ts), each in feathered
- * tiles once the picture is larger than a tile (server/upscale/stack.ts), then sharp's
- * Lanczos resize to the exact size. With upscaling off, Lanczos alone: softer, much faster.
+ * tiles once the picture is larger than a tile (server/upscale/stack.ts), then the live
+ * encoder's bicubic resize to the exact size (server/image/display-pixels.ts). With upscaling
+ * off, the resize alone: softer, much faster.
  */
 import type { ProviderChoice } from '../onnx/runtime.js';
 import type { PlanarImage } from '../stages/stage.js';
@@ -31,7 +32,7 @@ export async function openEnlarger(
 ): Promise<Enlarger> {
   const plan = choice === 'off' || from >= to ? [] : stackToSize(from, to);
   if (plan.length === 0) {
-    return { description: from === to ? 'none' : `Lanczos resize ${from} -> ${to} px`, enlarge: async (img) => img, dispose: async () => {} };
+    return { description: from === to ? 'none' : `bicubic resize ${from} -> ${to} px`, enlarge: async (img) => img, dispose: async () => {} };
   }
   const family = choice as UpscalerFamily;
   const upscalers = new Map<UpscaleFactor, Upscaler>();
@@ -47,7 +48,7 @@ export async function openEnlarger(
   }
   const reached = plan.reduce((s, f) => s * f, from);
   return {
-    description: `${family} ${planName(plan)} ${from} -> ${reached} px${reached !== to ? `, Lanczos to ${to} px` : ''}`,
+    description: `${family} ${planName(plan)} ${from} -> ${reached} px${reached !== to ? `, bicubic to ${to} px` : ''}`,
     enlarge: (img) => upscaleStack(img, plan, upscalers, TILE),
     async dispose() {
       await Promise.allSettled([...upscalers.values()].map((u) => u.dispose()));

@@ -14,7 +14,7 @@ import type { FrameMeta } from '../../common/frame.js';
 import { resolveConfig, type ResolvedConfig } from '../config.js';
 import { ImageOps } from '../dream/image-ops.js';
 import { DreamLibrary } from '../dream/library.js';
-import { planarToSharp } from '../image/planar.js';
+import { DisplayPixels } from '../image/display-pixels.js';
 import { dreamStyles, generatorSpec, readManifest } from '../models/registry.js';
 import type { ProviderChoice } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
@@ -79,12 +79,6 @@ function frameMeta(i: number): FrameMeta {
   return { frame: i, serverTime: 0, stateVersion: 0, mode: 'render', seeds: [0, 0], t: 0, width: 0, height: 0, format: 'jpeg', timings: {} };
 }
 
-/** Sharp's Lanczos resize to the exact output size, as the live encode stage does before JPEG. */
-export async function toFrameRgb(image: PlanarImage, size: number): Promise<Buffer> {
-  let img = planarToSharp(image);
-  if (image.width !== size || image.height !== size) img = img.resize(size, size, { fit: 'fill', kernel: 'lanczos3' });
-  return img.raw().toBuffer();
-}
 
 export class OfflineRenderer {
   private constructor(
@@ -94,6 +88,8 @@ export class OfflineRenderer {
     private readonly generate: GenerateStage,
     private readonly dream: DreamStage | null,
     private readonly enlarger: Enlarger,
+    /** The live encode stage's resize-to-bytes graph, so a render and the live stream agree pixel for pixel. */
+    private readonly pixels: DisplayPixels,
     private readonly closers: (() => Promise<unknown>)[],
   ) {}
 
@@ -132,7 +128,9 @@ export class OfflineRenderer {
       }
       const enlarger = await openEnlarger(spec.upscale, produced, spec.size, { provider: config.provider, cacheDir: config.upscaleCacheDir }, onNote);
       closers.push(() => enlarger.dispose());
-      return new OfflineRenderer(spec, config.model, gen.latentSize, new GenerateStage(session, gen), dream, enlarger, closers);
+      const pixels = await DisplayPixels.create();
+      closers.push(() => pixels.dispose());
+      return new OfflineRenderer(spec, config.model, gen.latentSize, new GenerateStage(session, gen), dream, enlarger, pixels, closers);
     } catch (err) {
       await Promise.allSettled(closers.reverse().map((c) => c()));
       throw err;
@@ -155,7 +153,8 @@ export class OfflineRenderer {
       await this.generate.run(job);
       if (this.dream) await this.dream.run(job);
       const image = await this.enlarger.enlarge(job.image!);
-      yield { index: i, rgb: await toFrameRgb(image, this.spec.size) };
+      const { data } = await this.pixels.rgb(image, this.spec.size, this.spec.size);
+      yield { index: i, rgb: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
     }
   }
 

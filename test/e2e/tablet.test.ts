@@ -44,6 +44,18 @@ describe.skipIf(!chromium)('visitor tablet', { timeout: 120_000 }, () => {
   let probe: TestSocket;
   let latest: FrameMeta | null = null;
 
+  /** The plane once it has not changed for 300 ms (a drag's streamed updates have all arrived). */
+  const settledPlane = async () => {
+    let last = JSON.stringify(server.store.state.plane);
+    for (let waited = 0; waited < 10_000; waited += 300) {
+      await new Promise((r) => setTimeout(r, 300));
+      const now = JSON.stringify(server.store.state.plane);
+      if (now === last) return { ...server.store.state.plane };
+      last = now;
+    }
+    throw new Error(`the plane kept changing for 10 s (last ${last})`);
+  };
+
   beforeAll(async () => {
     await ensurePagesBuilt();
     await mkdir(SHOTS, { recursive: true });
@@ -202,10 +214,15 @@ describe.skipIf(!chromium)('visitor tablet', { timeout: 120_000 }, () => {
   it('two tablets take turns, and a flooding socket is held to its budget', async () => {
     b = await tablets.open(`${server.url}/controller/`, LANDSCAPE);
     await b.page.waitForSelector('#connection[data-state="connected"]');
+    // B's page is ready for a touch (its faces drawn) before A starts: on a busy machine that
+    // can take longer than A's idle grace, and A's turn would lapse before B touches.
+    await b.page.evaluate(() => window.__controller!.rendered());
     // A steers; B's drag is refused, puts B in the queue, and changes nothing.
     await touchDrag(a.page, await padPoint(a.page, 0.3, 0.3), await padPoint(a.page, 0.4, 0.35), 6);
     await waitUntil('A steers', () => Math.abs(server.store.state.plane.x - (5.5 + 0.4 * 5)) < 0.1);
-    const held = { ...server.store.state.plane };
+    // The drag's last streamed updates may still be on their way: hold the plane once it rests.
+    const held = await settledPlane();
+    await waitUntil('B is told A is steering', async () => (await status(b.page))?.turn === 'watching');
     await touchDrag(b.page, await padPoint(b.page, 0.9, 0.9), await padPoint(b.page, 0.95, 0.95), 6);
     await waitUntil('B is told to wait', async () => (await status(b.page))?.turn === 'waiting', 10_000).catch(async (err: Error) => {
       const seen = await b.page.evaluate(() => ({ status: window.__controller?.status, banner: document.getElementById('turn')?.outerHTML, message: document.getElementById('message')?.textContent }));

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { header, idleCheck, machineTicks } from './support/machine.js';
-import { openController, openDisplay, processUsage, RssSampler, spawnServer, waitForDream, type BenchDisplay } from './support/server-process.js';
+import { applyScenario, openController, openDisplay, processUsage, RssSampler, spawnServer, waitForDream, type BenchDisplay } from './support/server-process.js';
 import { fixed, mean, percentile, table } from './support/stats.js';
 
 const { values } = parseArgs({
@@ -78,14 +78,7 @@ async function runScenario(scenario: string, dream: string, displayCount: number
   const displays: BenchDisplay[] = [];
   const controller = await openController(server.url);
   try {
-    if (values.upscale) {
-      const ack = await controller.patch({ upscale: { mode: values.upscale } });
-      if (!ack.ok) throw new Error(`cannot set upscale.mode: ${ack.error}`);
-    }
-    if (dream !== 'off') {
-      const ack = await controller.patch({ dream: { mode: dream } });
-      if (!ack.ok) throw new Error(`cannot turn dreaming on: ${ack.error}`);
-    }
+    await applyScenario(controller, { upscale: values.upscale, dream });
     for (let i = 0; i < displayCount; i++) displays.push(await openDisplay(server.url));
     if (dream !== 'off') await waitForDream(displays[0]!);
     await sleep(warmup * 1000);

@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { header, idleCheck } from './support/machine.js';
-import { openController, openDisplay, spawnServer, waitForDream, type BenchDisplay } from './support/server-process.js';
+import { applyScenario, openController, openDisplay, spawnServer, waitForDream, type BenchDisplay } from './support/server-process.js';
 import { fixed, mean, percentile, table } from './support/stats.js';
 import { splitmix32 } from '../common/random.js';
 
@@ -69,14 +69,7 @@ async function measure(scenario: string, dream: string): Promise<Result> {
   const random = splitmix32(42);
   const result: Result = { scenario, latency: [], pickup: [], path: [], ackRtt: [], failures: 0 };
   try {
-    if (values.upscale) {
-      const ack = await controller.patch({ upscale: { mode: values.upscale } });
-      if (!ack.ok) throw new Error(`cannot set upscale.mode: ${ack.error}`);
-    }
-    if (dream !== 'off') {
-      const ack = await controller.patch({ dream: { mode: dream } });
-      if (!ack.ok) throw new Error(`cannot turn dreaming on: ${ack.error}`);
-    }
+    await applyScenario(controller, { upscale: values.upscale, dream });
     for (let i = 0; i < displayCount; i++) displays.push(await openDisplay(server.url));
     if (dream !== 'off') await waitForDream(displays[0]!);
     await sleep(Number(values.warmup) * 1000);

@@ -192,6 +192,20 @@ export async function openController(url: string): Promise<BenchController> {
   };
 }
 
+/**
+ * A scenario's live settings, through the controller as a VJ would set them: `upscale` is
+ * upscale.mode (left as the server starts when undefined), `dream` is dream.mode.
+ */
+export async function applyScenario(controller: BenchController, settings: { upscale?: string | undefined; dream: string }): Promise<void> {
+  const patches: [string, object][] = [];
+  if (settings.upscale) patches.push(['set upscale.mode', { upscale: { mode: settings.upscale } }]);
+  if (settings.dream !== 'off') patches.push(['turn dreaming on', { dream: { mode: settings.dream } }]);
+  for (const [what, patch] of patches) {
+    const ack = await controller.patch(patch);
+    if (!ack.ok) throw new Error(`cannot ${what}: ${ack.error}`);
+  }
+}
+
 /** Waits until `display` has received frames whose dream pass really ran (the style compiles in the background). */
 export async function waitForDream(display: BenchDisplay, timeoutMs = 120_000): Promise<void> {
   const start = performance.now();

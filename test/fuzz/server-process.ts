@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../common/protocol.js';
-import { StateSchema, type LiveState } from '../../common/state.js';
+import type { LiveState } from '../../common/state.js';
 import { tinyModelsDir } from '../support/tiny-generator.js';
 import { freePort } from '../support/ports.js';
+import { fetchState, terminate } from '../support/child-server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -95,19 +96,11 @@ export async function startServerProcess(extraEnv: Record<string, string> = {}):
     get exit() {
       return exit;
     },
-    async state() {
-      const body = (await (await fetch(`${url}/api/state`)).json()) as { state: unknown; version: number };
-      return { state: StateSchema.parse(body.state), version: body.version };
-    },
+    state: () => fetchState(url),
     frames: () => frames,
     async stop() {
       display.close();
-      if (exit) return;
-      const ended = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await ended;
-      clearTimeout(timer);
+      if (!exit) await terminate(child);
     },
   };
 }

@@ -9,11 +9,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StateSchema, type LiveState } from '../../common/state.js';
+import type { LiveState } from '../../common/state.js';
 import { afterAll, beforeAll } from 'vitest';
 import { startRedis, type TestRedis } from './redis.js';
 import { connect, type TestSocket } from './server.js';
 import { freePort } from './ports.js';
+import { fetchState, terminate } from './child-server.js';
 import { tinyModelsDir } from './tiny-generator.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -135,10 +136,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     get exit() {
       return exit;
     },
-    async state() {
-      const body = (await (await fetch(`${url}/api/state`)).json()) as { state: unknown; version: number };
-      return { state: StateSchema.parse(body.state), version: body.version };
-    },
+    state: () => fetchState(url),
     waitForLog(pattern, timeoutMs = 15_000) {
       const found = logs.find((l) => pattern.test(String(l.msg)));
       if (found) return Promise.resolve(found);
@@ -157,12 +155,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
       await done;
     },
     async stop() {
-      if (exit) return;
-      const done = ended();
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await done;
-      clearTimeout(timer);
+      if (!exit) await terminate(child);
     },
   };
 }

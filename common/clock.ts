@@ -65,19 +65,21 @@ export class OffsetEstimator {
 
 /**
  * Takes `count` samples with `exchange` (which returns the remote reading), `gapMs` apart,
- * into `estimator`; failed exchanges are skipped. Returns the best sample afterwards.
+ * into `estimator`; failed exchanges are skipped. `onSample` runs after each answer, so a
+ * caller can use a first estimate while the burst goes on. Returns the best sample afterwards.
  */
 export async function measureOffset(
   estimator: OffsetEstimator,
   exchange: () => Promise<number>,
   localNow: () => number,
-  opts: { count: number; gapMs: number },
+  opts: { count: number; gapMs: number; onSample?: () => void },
 ): Promise<ClockSample | null> {
   for (let i = 0; i < opts.count; i++) {
     const sentAt = localNow();
     try {
       const remote = await exchange();
       estimator.add(clockSample(sentAt, remote, localNow()));
+      opts.onSample?.();
     } catch {
       // a lost or timed-out exchange says nothing about the offset
     }

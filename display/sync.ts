@@ -61,8 +61,11 @@ export class ClusterClockSync {
     if (!this.socket.connected) return;
     const generation = this.generation;
     const exchange = () => this.socket.timeout(PING_TIMEOUT_MS).emitWithAck('clock');
-    await measureOffset(this.estimator, exchange, this.local, opts);
     // Samples from before a reconnect may be another node's: only keep an estimate of this connection.
-    if (generation === this.generation) this.best = this.estimator.best(this.local());
+    // Each answer refines the estimate at once, so a screen joins the wall's lockstep after one round trip.
+    const adopt = () => {
+      if (generation === this.generation) this.best = this.estimator.best(this.local());
+    };
+    await measureOffset(this.estimator, exchange, this.local, { ...opts, onSample: adopt });
   }
 }

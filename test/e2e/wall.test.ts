@@ -35,6 +35,8 @@ describe.skipIf(!chromium)('display page on a tile wall', { timeout: 90_000 }, (
     const left = await browser.open(`${a.url}/?screen=left`, { width: 480, height: 480 });
     const right = await browser.open(`${b.url}/?screen=right`, { width: 480, height: 480 });
     await Promise.all([waitForFrames(left.page, 5), waitForFrames(right.page, 5)]);
+    // The first clock answer may come after the first frames on a busy machine (the frames then show at once).
+    await Promise.all([left.page, right.page].map((p) => p.waitForFunction(() => window.__display?.clock != null, undefined, { timeout: 15_000 })));
     const [l, r] = await Promise.all([readDisplay(left.page), readDisplay(right.page)]);
     expect(l.lastMeta).toMatchObject({ screen: 'left', width: 128, height: 128 });
     expect(r.lastMeta).toMatchObject({ screen: 'right', width: 128, height: 128 });

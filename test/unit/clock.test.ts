@@ -39,8 +39,10 @@ describe('clock offset estimation', () => {
       if (n % 2 === 0) throw new Error('lost');
       return local + 50;
     };
-    await measureOffset(estimator, exchange, () => local, { count: 6, gapMs: 0 });
+    let answered = 0;
+    await measureOffset(estimator, exchange, () => local, { count: 6, gapMs: 0, onSample: () => answered++ });
     expect(estimator.count).toBe(3);
+    expect(answered).toBe(3);
     // the remote reading came at the end of each 2 ms round trip: off by exactly half of it
     expect(estimator.best(local)!.offset).toBeCloseTo(51, 6);
     expect(estimator.best(local + 5000)).toBeNull();

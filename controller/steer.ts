@@ -9,9 +9,8 @@
 import type { TabletStatus } from '../common/protocol.js';
 import type { LiveState, StatePatch } from '../common/state.js';
 import type { PageSocket } from '../display/socket.js';
-import type { MessageLine } from './widgets/message.js';
+import { ANSWER_TIMEOUT_MS, type MessageLine } from './widgets/message.js';
 
-const ACK_TIMEOUT_MS = 5000;
 /** About 30 updates a second: smooth at the server's frame rate, well inside the socket's event budget. */
 export const STREAM_MS = 33;
 
@@ -66,13 +65,13 @@ export function steering(socket: PageSocket, message: MessageLine): Steering {
   return {
     async send(patch, what) {
       try {
-        const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('patch', patch);
+        const ack = await socket.timeout(ANSWER_TIMEOUT_MS).emitWithAck('patch', patch);
         streamAllowed = ack.ok;
         if (!ack.ok) message.error(explain(what, ack.error));
         return ack.ok;
       } catch {
         streamAllowed = false;
-        message.error('The server did not answer. Try again in a moment.');
+        message.noAnswer();
         return false;
       }
     },

@@ -59,7 +59,7 @@ export function captureWidget(socket: PageSocket, el: CaptureElements, message: 
       clearTimeout(timer);
       timer = setTimeout(hide, SHOW_MS);
     } catch {
-      message.error('The server did not answer. Try again in a moment.');
+      message.noAnswer();
     } finally {
       busy = false;
       refresh();

@@ -1,9 +1,6 @@
 /** The big button: asks the server to travel to a fresh random face and reports a refusal. */
 import type { PageSocket } from '../../display/socket.js';
-import type { MessageLine } from './message.js';
-
-/** How long to wait for the server's answer before telling the visitor it did not come. */
-const ACK_TIMEOUT_MS = 5000;
+import { ANSWER_TIMEOUT_MS, type MessageLine } from './message.js';
 
 export function newFaceWidget(socket: PageSocket, button: HTMLButtonElement, message: MessageLine): void {
   let busy = false;
@@ -24,11 +21,11 @@ export function newFaceWidget(socket: PageSocket, button: HTMLButtonElement, mes
     busy = true;
     refresh();
     try {
-      const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('command', { type: 'newFace' });
+      const ack = await socket.timeout(ANSWER_TIMEOUT_MS).emitWithAck('command', { type: 'newFace' });
       if (ack.ok) message.info('A new face is on its way');
       else message.error(`New face refused: ${ack.error}`);
     } catch {
-      message.error('The server did not answer. Try again in a moment.');
+      message.noAnswer();
     } finally {
       busy = false;
       refresh();

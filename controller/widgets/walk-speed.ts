@@ -6,12 +6,11 @@
  */
 import { StateSchema } from '../../common/state.js';
 import type { PageSocket } from '../../display/socket.js';
-import type { MessageLine } from './message.js';
+import { ANSWER_TIMEOUT_MS, type MessageLine } from './message.js';
 
 const SPEED = StateSchema.shape.walk.shape.speed;
 /** After a local change, server echoes are ignored this long, so an in-flight older value cannot snap the slider back. */
 const HOLD_MS = 600;
-const ACK_TIMEOUT_MS = 5000;
 
 export function formatSpeed(speed: number): string {
   return speed === 0 ? 'hold' : `${speed.toFixed(2)} faces/s`;
@@ -53,14 +52,14 @@ export function walkSpeedWidget(socket: PageSocket, input: HTMLInputElement, lab
     sendQueued = false;
     const speed = Number(input.value);
     try {
-      const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('patch', { walk: { speed } });
+      const ack = await socket.timeout(ANSWER_TIMEOUT_MS).emitWithAck('patch', { walk: { speed } });
       if (!ack.ok) {
         message.error(`Walk speed refused: ${ack.error}`);
         lastLocalChange = -Infinity;
         followServer();
       }
     } catch {
-      message.error('The server did not answer. Try again in a moment.');
+      message.noAnswer();
     }
   };
 

@@ -74,7 +74,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const stages = buildChain({ config, store, displays, generator, dream: { library, ops }, onLoopWrap: (passes) => osc?.loopWrapped(passes), recorder, latent: { directions, exposeLatent: config.debugFrameLatent }, ...(cluster ? { wallAnchors: redisAnchorStore(cluster.commander) } : {}) });
   await initChain(stages);
   // Tablets, attract mode and captures (docs/tablet.md).
-  const visitors = await openVisitors({ config, store, generator, dreamStyles: library.names() });
+  const visitors = await openVisitors({ config, store, generator, dreamStyles: library.names(), ...(cluster ? { turnGate: cluster.turn } : {}) });
   const startedAt = Date.now();
 
   const app = express();

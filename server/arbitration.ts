@@ -13,7 +13,8 @@
  * the turn as long as they like.
  *
  * Pure bookkeeping with an injectable clock; the socket input feeds it, and `notify` is
- * called for each tablet whose status changed.
+ * called for each tablet whose status changed. In a cluster a TurnGate makes the turn the
+ * whole wall's: one tablet on any node steers at a time (server/cluster/shared-turn.ts).
  */
 import type { Ack, TabletStatus } from '../common/protocol.js';
 import type { Access } from './access.js';
@@ -33,6 +34,29 @@ export type TurnDecision = { ok: true } | { ok: false; error: string };
 
 type Notify = (id: string, status: Omit<TabletStatus, 'attract'>) => void;
 
+/**
+ * The other nodes of a cluster, as far as turns go. Each node keeps its own tablets'
+ * queue; the gate tells it when a tablet elsewhere has the turn (so none here may take
+ * it), how many wait elsewhere (so a long turn here ends for them), and hears which of
+ * this node's tablets takes, keeps and gives up the turn.
+ */
+export interface TurnGate {
+  /** A tablet on another node has the turn; `endsAt` is when it ends at the latest while others wait (ms, Date.now's clock). */
+  heldElsewhere(): { endsAt: number } | null;
+  /** Tablets waiting on the other nodes. */
+  waitingElsewhere(): number;
+  /** This node's tablet `id` took the turn, which ends at `endsAt` at the latest while others wait. */
+  claim(id: string, endsAt: number): void;
+  /** The holder touched a control: its turn is still alive. */
+  keep(id: string): void;
+  /** The holder's turn ended here. */
+  release(id: string): void;
+  /** Tablets waiting on this node (said at every change of holder or queue, and once a second). */
+  waitingHere(count: number): void;
+  /** `changed`: the turn elsewhere or the waiting there changed. `lost`: another node's tablet took the turn first. */
+  listen(listener: { changed(): void; lost(id: string): void }): void;
+}
+
 export class Turns {
   private readonly tablets = new Set<string>();
   private holder: string | null = null;
@@ -48,13 +72,17 @@ export class Turns {
    * second and stalled the frame loop (docs/reliability.md, bench/load.bench.ts).
    */
   private changed = false;
+  /** Until then this node hands out no turn while tablets wait on other nodes (see expire()). */
+  private yieldUntil = 0;
   private readonly clock: () => number;
 
   constructor(
     private readonly opts: TurnOptions,
     private readonly notify: Notify,
+    private readonly gate?: TurnGate,
   ) {
     this.clock = opts.clock ?? Date.now;
+    gate?.listen({ changed: () => this.tick(), lost: (id) => this.lost(id) });
   }
 
   /** A tablet connected; it watches until it touches something. */
@@ -88,13 +116,14 @@ export class Turns {
     }
     this.expire();
     const now = this.clock();
-    if (this.holder === null) {
+    if (this.holder === null && this.mayGrant()) {
       const at = this.queue.indexOf(id);
       if (at >= 0) this.queue.splice(at, 1);
       this.grant(id, now);
     }
     if (this.holder === id) {
       this.lastTouch = now;
+      this.gate?.keep(id);
       this.publish();
       return { ok: true };
     }
@@ -110,18 +139,22 @@ export class Turns {
   /** Ends lapsed turns and refreshes the countdowns; call about once a second. */
   tick(): void {
     this.expire();
+    if (this.holder === null) this.passToNext();
     this.changed = true;
     this.publish();
   }
 
   status(id: string): Omit<TabletStatus, 'attract'> {
-    const waiting = this.queue.length;
-    if (this.holder === null) return { turn: 'free', position: 0, queue: waiting, seconds: null };
+    const waiting = this.queue.length + (this.gate?.waitingElsewhere() ?? 0);
+    const elsewhere = this.holder === null ? (this.gate?.heldElsewhere() ?? null) : null;
     if (this.holder === id) return { turn: 'yours', position: 0, queue: waiting, seconds: waiting ? Math.ceil(this.secondsLeft()) : null };
     const at = this.queue.indexOf(id);
+    // (A queue with nobody holding the turn: only in a cluster, while the turn passes to another node.)
+    if (this.holder === null && !elsewhere && at < 0) return { turn: 'free', position: 0, queue: waiting, seconds: null };
     if (at < 0) return { turn: 'watching', position: 0, queue: waiting, seconds: null };
     // Worst case: the turn now running lasts its full length, then everyone ahead does too.
-    const seconds = Math.ceil(this.secondsLeft() + at * this.opts.turnSeconds);
+    const left = elsewhere ? Math.max(0, elsewhere.endsAt - this.clock()) / 1000 : this.holder === null ? 0 : this.secondsLeft();
+    const seconds = Math.ceil(left + at * this.opts.turnSeconds);
     return { turn: 'waiting', position: at + 1, queue: waiting, seconds };
   }
 
@@ -147,30 +180,58 @@ export class Turns {
     this.holder = id;
     this.turnStart = now;
     this.lastTouch = now;
+    this.gate?.claim(id, now + this.opts.turnSeconds * 1000);
   }
 
-  /** Hands the turn to the next waiting tablet, or leaves it free. */
+  /** Ends the running turn and hands it to the next waiting tablet, or leaves it free. */
   private pass(): void {
     this.changed = true;
+    const ended = this.holder;
     this.holder = null;
-    const next = this.queue.shift();
-    if (next !== undefined) this.grant(next, this.clock());
+    if (ended !== null) this.gate?.release(ended);
+    this.passToNext();
+  }
+
+  /** A free turn goes to the first tablet waiting here, unless a tablet on another node has it. */
+  private passToNext(): void {
+    if (this.queue.length === 0 || !this.mayGrant()) return;
+    this.grant(this.queue.shift()!, this.clock());
+  }
+
+  /** Another node's tablet claimed the turn first: ours goes back to the head of the queue. */
+  private lost(id: string): void {
+    if (this.holder !== id) return;
+    this.holder = null;
+    this.queue.unshift(id);
+    this.changed = true;
+    this.publish();
   }
 
   private expire(): void {
     // A loop: a tablet handed the turn may itself have lapsed already (never, with a live clock, but cheap to be sure).
     for (let guard = 0; this.holder !== null && guard <= this.tablets.size; guard++) {
       const now = this.clock();
+      const elsewhere = this.gate?.waitingElsewhere() ?? 0;
       const idle = now - this.lastTouch >= this.opts.idleSeconds * 1000;
-      const over = this.queue.length > 0 && now - this.turnStart >= this.opts.turnSeconds * 1000;
+      const over = this.queue.length + elsewhere > 0 && now - this.turnStart >= this.opts.turnSeconds * 1000;
       if (!idle && !over) return;
+      // A turn cut short for tablets on other nodes goes to them, not to the next one here: turns alternate between nodes.
+      if (over && elsewhere > 0) this.yieldUntil = now + YIELD_MS;
       this.pass();
     }
+  }
+
+  /** Whether this node may hand out the turn now (always, on a single node). */
+  private mayGrant(): boolean {
+    if (!this.gate) return true;
+    if (this.gate.heldElsewhere()) return false;
+    return this.clock() >= this.yieldUntil || this.gate.waitingElsewhere() === 0;
   }
 
   private publish(): void {
     if (!this.changed) return;
     this.changed = false;
+    this.gate?.waitingHere(this.queue.length);
     for (const id of this.tablets) {
       const status = this.status(id);
       const key = JSON.stringify(status);
@@ -205,8 +266,9 @@ export class TabletFloor {
     private readonly attract: Attract,
     opts: TurnOptions,
     private readonly send: (id: string, status: TabletStatus) => void,
+    gate?: TurnGate,
   ) {
-    this.turns = new Turns(opts, (id, status) => this.queueSend(id, { ...status, attract: attract.active }));
+    this.turns = new Turns(opts, (id, status) => this.queueSend(id, { ...status, attract: attract.active }), gate);
     this.unsubscribe = attract.onChange(() => this.broadcast());
   }
 
@@ -265,6 +327,9 @@ export class TabletFloor {
     for (const [id, status] of batch) this.send(id, status);
   }
 }
+
+/** How long a node leaves a turn it cut short for other nodes' tablets to them, before its own may take it again. */
+const YIELD_MS = 3000;
 
 /** Turn statuses reach tablets within this long of a change; a visitor cannot tell, a crowd's storm is tamed. */
 const SEND_EVERY_MS = 50;

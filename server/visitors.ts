@@ -9,7 +9,7 @@ import type { Router } from 'express';
 import express from 'express';
 import type { Manifest } from '../common/manifest.js';
 import type { LiveState } from '../common/state.js';
-import { TabletFloor } from './arbitration.js';
+import { TabletFloor, type TurnGate } from './arbitration.js';
 import { Attract } from './attract.js';
 import { Captures } from './captures.js';
 import type { ResolvedConfig } from './config.js';
@@ -37,6 +37,8 @@ export interface VisitorDeps {
   store: Store;
   generator: { id: string; manifest: Manifest };
   dreamStyles: string[];
+  /** In a cluster: the turn is the whole wall's (server/cluster/shared-turn.ts). */
+  turnGate?: TurnGate;
 }
 
 export interface Visitors {
@@ -60,10 +62,16 @@ export async function openVisitors(deps: VisitorDeps): Promise<Visitors> {
   const attract = new Attract(store, { idleSeconds: config.attractIdleSeconds, mode: config.attractMode, walkSpeed: config.attractWalkSpeed });
   let io: PortraitServer | null = null;
   let port = () => config.port;
-  const floor = new TabletFloor(store, attract, { turnSeconds: config.turnSeconds, idleSeconds: config.turnIdleSeconds }, (id, status) => {
-    // Turns are per node (docs/cluster.md): the tablet is this node's client.
-    io?.local.to(id).emit('tablet', status);
-  });
+  const floor = new TabletFloor(
+    store,
+    attract,
+    { turnSeconds: config.turnSeconds, idleSeconds: config.turnIdleSeconds },
+    (id, status) => {
+      // Each node keeps its own tablets' queue (docs/cluster.md): the tablet is this node's client.
+      io?.local.to(id).emit('tablet', status);
+    },
+    deps.turnGate,
+  );
   const requests = captureRequests(captures, () => store.state, { publicUrl: config.publicUrl, port: () => port(), listenHost: config.host });
 
   const router = express.Router();

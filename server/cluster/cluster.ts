@@ -1,6 +1,6 @@
 /**
  * Cluster mode in one place (docs/cluster.md), so server/app.ts wires it in a few lines:
- * the Redis connections, the replicated state, the peer list for display failover, the
+ * the Redis connections, the replicated state, the wall-wide tablet turn, the peer list for display failover, the
  * socket.io Redis adapter, the origins other nodes' pages connect from (CORS, CSP), and
  * GET /api/cluster. Nothing here is created when `redisUrl` is "" (a single node).
  */
@@ -15,6 +15,7 @@ import { attachRedisAdapter } from './adapter.js';
 import { Peers } from './peers.js';
 import { RedisLink } from './redis-connection.js';
 import { redisTimeSource, type RedisCommander, type TimeSource } from '../wall/clock.js';
+import { SharedTurn } from './shared-turn.js';
 import { StateSync, type SyncStatus } from './state-sync.js';
 
 const log = logger('cluster');
@@ -48,6 +49,8 @@ export function nodeUrl(config: ResolvedConfig, port: number): string {
 export class Cluster {
   private readonly link: RedisLink;
   private readonly sync: StateSync;
+  /** The tablets' turn, one for the whole wall (server/arbitration.ts asks it). */
+  readonly turn: SharedTurn;
   private peers: Peers | null = null;
   private io: PortraitServer | null = null;
   private name = '';
@@ -60,6 +63,7 @@ export class Cluster {
     this.link = new RedisLink(config.redisUrl);
     // Registered before anything commits, so no local change escapes replication.
     this.sync = new StateSync(store, this.link, () => this.name);
+    this.turn = new SharedTurn(this.link, () => this.name, (config.turnIdleSeconds + 2) * 1000);
   }
 
   /**
@@ -95,6 +99,7 @@ export class Cluster {
       if (socket.data.role === 'display' && this.peers) socket.emit('peers', this.peers.peers);
     });
     this.peers.start();
+    this.turn.start();
     log.info(
       { cluster: true, redis: this.link.shownUrl, node: this.name, url: this.url, peers: this.peers.peers.map((p) => p.name) },
       `cluster mode: node ${this.name} at ${this.url}, Redis ${this.link.shownUrl}${this.link.up ? '' : ' (not connected yet)'}`,
@@ -135,6 +140,7 @@ export class Cluster {
 
   async close(): Promise<void> {
     this.sync.close();
+    this.turn.close();
     await this.peers?.close();
     await this.link.close();
   }

@@ -195,14 +195,18 @@ export interface TwoNodes {
  * through the returned `open` closed at the end. `ready` gets the nodes once they run
  * (to keep them and wait for what the block needs).
  */
-export function useTwoNodes(redisBinary: string, ready: (nodes: TwoNodes) => Promise<void>): (node: ClusterNode, role: 'display' | 'controller') => Promise<TestSocket> {
+export function useTwoNodes(
+  redisBinary: string,
+  ready: (nodes: TwoNodes) => Promise<void>,
+  nodeOptions: Pick<ClusterNodeOptions, 'args' | 'env'> = {},
+): (node: ClusterNode, role: 'display' | 'controller') => Promise<TestSocket> {
   let nodes: Partial<TwoNodes> = {};
   const sockets: TestSocket[] = [];
   beforeAll(async () => {
     const redis = await startRedis(redisBinary);
     nodes.redis = redis;
     const modelsDir = await tinyModelsDir();
-    [nodes.a, nodes.b] = await Promise.all([startClusterNode({ name: 'node-a', redisUrl: redis.url, modelsDir }), startClusterNode({ name: 'node-b', redisUrl: redis.url, modelsDir })]);
+    [nodes.a, nodes.b] = await Promise.all(['node-a', 'node-b'].map((name) => startClusterNode({ name, redisUrl: redis.url, modelsDir, ...nodeOptions })));
     await ready(nodes as TwoNodes);
   }, 150_000);
   afterAll(async () => {

@@ -5,21 +5,57 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TabletStatus } from '../../common/protocol.js';
-import { Turns } from '../../server/arbitration.js';
+import { Turns, type TurnGate } from '../../server/arbitration.js';
 
 const TURN_S = 30;
 const IDLE_S = 8;
 
-function setup() {
+function setup(gate?: TurnGate) {
   let now = 1_000_000;
   const sent: { id: string; status: Omit<TabletStatus, 'attract'> }[] = [];
-  const turns = new Turns({ turnSeconds: TURN_S, idleSeconds: IDLE_S, clock: () => now }, (id, status) => sent.push({ id, status }));
+  const turns = new Turns({ turnSeconds: TURN_S, idleSeconds: IDLE_S, clock: () => now }, (id, status) => sent.push({ id, status }), gate);
   const advance = (seconds: number) => {
     now += seconds * 1000;
     turns.tick();
   };
   const last = (id: string) => [...sent].reverse().find((s) => s.id === id)?.status;
-  return { turns, advance, sent, last };
+  return { turns, advance, sent, last, now: () => now };
+}
+
+/** The other nodes of a cluster, played by the test: what Redis would say, and what this node told it. */
+class OtherNodes implements TurnGate {
+  held: { endsAt: number } | null = null;
+  waiting = 0;
+  readonly calls: string[] = [];
+  private listener: Parameters<TurnGate['listen']>[0] | null = null;
+  heldElsewhere() {
+    return this.held;
+  }
+  waitingElsewhere() {
+    return this.waiting;
+  }
+  claim(id: string) {
+    this.calls.push(`claim ${id}`);
+  }
+  keep() {}
+  release(id: string) {
+    this.calls.push(`release ${id}`);
+  }
+  waitingHere() {}
+  listen(listener: Parameters<TurnGate['listen']>[0]) {
+    this.listener = listener;
+  }
+  /** Another node's tablet takes the turn (or, with null, gives it up). */
+  set(held: { endsAt: number } | null, waiting = this.waiting) {
+    this.held = held;
+    this.waiting = waiting;
+    this.listener!.changed();
+  }
+  /** This node's claim of `id` lost the race to another node. */
+  beat(id: string, endsAt: number) {
+    this.held = { endsAt };
+    this.listener!.lost(id);
+  }
 }
 
 describe('turns', () => {
@@ -121,5 +157,79 @@ describe('turns', () => {
     turns.request('a');
     advance(1);
     expect(sent.length).toBe(count);
+  });
+});
+
+describe('turns across the nodes of a cluster', () => {
+  it('while a tablet on another node steers, tablets here queue and hear when their turn comes', () => {
+    const others = new OtherNodes();
+    const { turns, last, now } = setup(others);
+    turns.join('a');
+    others.set({ endsAt: now() + 20_000 }, 0);
+    expect(last('a')).toMatchObject({ turn: 'watching' });
+    const refused = turns.request('a');
+    expect(!refused.ok && refused.error).toMatch(/number 1 in the queue/);
+    expect(last('a')).toMatchObject({ turn: 'waiting', position: 1, seconds: 20 });
+    // The other node's visitor lets go: the first here takes over, and the other nodes hear of it.
+    others.set(null);
+    expect(turns.current).toBe('a');
+    expect(last('a')!.turn).toBe('yours');
+    expect(others.calls).toEqual(['claim a']);
+  });
+
+  it('a claim that lost the race puts its tablet back at the head of the queue', () => {
+    const others = new OtherNodes();
+    const { turns, last, now } = setup(others);
+    for (const id of ['a', 'b']) turns.join(id);
+    turns.request('a');
+    turns.request('b');
+    others.beat('a', now() + TURN_S * 1000);
+    expect(turns.current).toBeNull();
+    expect(turns.waiting).toEqual(['a', 'b']);
+    expect(last('a')).toMatchObject({ turn: 'waiting', position: 1 });
+    expect(turns.request('a').ok).toBe(false);
+  });
+
+  it('a long turn here ends for tablets waiting on another node, and they get it before the next one here', () => {
+    const others = new OtherNodes();
+    const { turns, advance, last } = setup(others);
+    for (const id of ['a', 'b']) turns.join(id);
+    turns.request('a');
+    for (let s = 1; s < TURN_S; s++) {
+      advance(1);
+      turns.request('a');
+    }
+    expect(turns.current).toBe('a');
+    // Someone waits on another node: the countdown shows, and the turn ends on time.
+    others.set(null, 1);
+    expect(last('a')).toMatchObject({ turn: 'yours', queue: 1, seconds: 1 });
+    turns.request('b');
+    advance(1);
+    expect(others.calls).toEqual(['claim a', 'release a']);
+    expect(turns.current).toBeNull();
+    // Neither the old holder nor the next here may take it while the other node's tablet does.
+    expect(turns.request('a').ok).toBe(false);
+    expect(turns.current).toBeNull();
+    others.set({ endsAt: Date.now() + TURN_S * 1000 }, 0);
+    expect(last('b')).toMatchObject({ turn: 'waiting', position: 1 });
+    others.set(null, 0);
+    expect(turns.current).toBe('b');
+  });
+
+  it('if the other node never takes the yielded turn, this node hands it on after a moment', () => {
+    const others = new OtherNodes();
+    const { turns, advance } = setup(others);
+    turns.join('a');
+    turns.join('b');
+    turns.request('a');
+    others.set(null, 1);
+    turns.request('b');
+    for (let s = 0; s < TURN_S; s++) {
+      advance(1);
+      turns.request('a');
+    }
+    expect(turns.current).toBeNull();
+    advance(3);
+    expect(turns.current).toBe('b');
   });
 });

@@ -68,6 +68,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const cluster = config.redisUrl ? new Cluster(config, store) : null;
   const displays = new DisplayHub();
   const presets = await PresetStore.open(config.presetsDir);
+  cluster?.sharePresets(presets);
   const recorder = new LiveRecorder({ dir: config.recordingsDir, fps: config.fps, minFreeBytes: config.minFreeBytes });
   const oscSpace = buildAddressSpace();
   let osc: OscInput | null = null;

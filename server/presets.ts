@@ -20,7 +20,7 @@ const log = logger('presets');
 export const MAX_PRESETS = 500;
 const TEMP_SUFFIX = '.tmp';
 
-const PresetFileSchema = z.object({
+export const PresetFileSchema = z.object({
   name: z.string(),
   savedAt: z.string(),
   state: z.record(z.string(), z.unknown()),
@@ -90,9 +90,13 @@ function currentKeys(state: Record<string, unknown>): { patch: Record<string, un
   return { patch, dropped };
 }
 
+/** A save (the preset) or a delete (null) made on this node, for replication (server/cluster/preset-sync.ts). */
+export type PresetWrite = (name: string, preset: Preset | null) => void;
+
 export class PresetStore {
   private readonly presets = new Map<string, Preset>();
   private readonly listeners = new Set<(names: string[]) => void>();
+  private readonly writeListeners = new Set<PresetWrite>();
   /** Disk writes run one at a time, so the memory map and the folder agree on the last writer. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -146,6 +150,33 @@ export class PresetStore {
     return () => this.listeners.delete(listener);
   }
 
+  /** Saves and deletes made here (not those adopted from the cluster). */
+  onWrite(listener: PresetWrite): () => void {
+    this.writeListeners.add(listener);
+    return () => this.writeListeners.delete(listener);
+  }
+
+  /**
+   * Takes another node's save (a preset) or delete (null) into this folder, as durably as
+   * a local one; tells onChange listeners, not onWrite ones (it came from the cluster).
+   */
+  async adopt(name: string, preset: Preset | null): Promise<void> {
+    checkName(name);
+    await this.serial(async () => {
+      if (preset) {
+        await mkdir(this.dir, { recursive: true });
+        await writeFileDurably(this.dir, join(this.dir, `${name}.json`), JSON.stringify({ ...preset, name }, null, 2) + '\n');
+        this.presets.set(name, { ...preset, name });
+      } else {
+        if (!this.presets.has(name)) return;
+        await this.removeFile(name);
+        this.presets.delete(name);
+      }
+      log.info({ preset: name, deleted: !preset }, preset ? 'preset saved on another node' : 'preset deleted on another node');
+      this.changed();
+    });
+  }
+
   /**
    * The patch that loads `name`. Keys the schema has since dropped are skipped (with a
    * warning) so old presets keep working; values the schema now refuses are an error.
@@ -175,6 +206,7 @@ export class PresetStore {
       }
       this.presets.set(name, preset);
       log.info({ preset: name }, 'preset saved');
+      this.wrote(name, preset);
       return this.changed();
     });
   }
@@ -184,16 +216,31 @@ export class PresetStore {
     return this.serial(async () => {
       if (!this.presets.has(name)) throw new PresetError(`no preset named '${name}'`, 'not-found');
       try {
-        await rm(join(this.dir, `${name}.json`), { force: true });
-        const folder = await open(this.dir, 'r');
-        await folder.sync().finally(() => folder.close());
+        await this.removeFile(name);
       } catch (err) {
         throw new PresetError(`could not delete preset '${name}': ${(err as Error).message}`, 'failed');
       }
       this.presets.delete(name);
       log.info({ preset: name }, 'preset deleted');
+      this.wrote(name, null);
       return this.changed();
     });
+  }
+
+  private async removeFile(name: string): Promise<void> {
+    await rm(join(this.dir, `${name}.json`), { force: true });
+    const folder = await open(this.dir, 'r');
+    await folder.sync().finally(() => folder.close());
+  }
+
+  private wrote(name: string, preset: Preset | null): void {
+    for (const listener of this.writeListeners) {
+      try {
+        listener(name, preset);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'preset write listener failed');
+      }
+    }
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {

@@ -1,8 +1,8 @@
 /**
  * Cluster mode in one place (docs/cluster.md), so server/app.ts wires it in a few lines:
- * the Redis connections, the replicated state, the wall-wide tablet turn, the peer list for display failover, the
- * socket.io Redis adapter, the origins other nodes' pages connect from (CORS, CSP), and
- * GET /api/cluster. Nothing here is created when `redisUrl` is "" (a single node).
+ * the Redis connections, the replicated state and presets, the wall-wide tablet turn, the
+ * peer list for display failover, the socket.io Redis adapter, the origins other nodes'
+ * pages connect from (CORS, CSP), and GET /api/cluster. Nothing here is created when `redisUrl` is "" (a single node).
  */
 import { networkInterfaces, hostname } from 'node:os';
 import express, { type Router } from 'express';
@@ -15,6 +15,8 @@ import { attachRedisAdapter } from './adapter.js';
 import { Peers } from './peers.js';
 import { RedisLink } from './redis-connection.js';
 import { redisTimeSource, type RedisCommander, type TimeSource } from '../wall/clock.js';
+import type { PresetStore } from '../presets.js';
+import { PresetSync } from './preset-sync.js';
 import { SharedTurn } from './shared-turn.js';
 import { StateSync, type SyncStatus } from './state-sync.js';
 
@@ -51,6 +53,7 @@ export class Cluster {
   private readonly sync: StateSync;
   /** The tablets' turn, one for the whole wall (server/arbitration.ts asks it). */
   readonly turn: SharedTurn;
+  private presets: PresetSync | null = null;
   private peers: Peers | null = null;
   private io: PortraitServer | null = null;
   private name = '';
@@ -81,11 +84,17 @@ export class Cluster {
     return this.peers?.origins() ?? [];
   }
 
+  /** Presets saved or deleted on any node are saved or deleted on every node: call before attach(). */
+  sharePresets(presets: PresetStore): void {
+    this.presets = new PresetSync(presets, this.link);
+  }
+
   /** Attaches the Redis adapter: call right after creating the Server, before clients connect. */
   attach(io: PortraitServer): void {
     this.io = io;
     attachRedisAdapter(io, this.link);
     this.sync.start();
+    this.presets?.start();
     this.link.start();
   }
 
@@ -141,6 +150,7 @@ export class Cluster {
   async close(): Promise<void> {
     this.sync.close();
     this.turn.close();
+    this.presets?.close();
     await this.peers?.close();
     await this.link.close();
   }

@@ -42,6 +42,25 @@ describe('preset store', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it("takes another node's saves and deletes to disk, and tells replication only about its own", async () => {
+    const dir = await fresh();
+    const presets = await PresetStore.open(dir);
+    const writes: string[] = [];
+    const lists: string[][] = [];
+    presets.onWrite((name, preset) => writes.push(`${preset ? 'save' : 'delete'} ${name}`));
+    presets.onChange((names) => lists.push(names));
+    await presets.save('mine', look(0.3));
+    const theirs = { name: 'theirs', savedAt: new Date().toISOString(), state: { walk: { seed: 9, speed: 0.6 } } };
+    await presets.adopt('theirs', theirs);
+    expect((await PresetStore.open(dir)).patchFor('theirs').walk).toEqual({ seed: 9, speed: 0.6 });
+    await presets.adopt('theirs', null);
+    await presets.delete('mine');
+    expect(writes).toEqual(['save mine', 'delete mine']);
+    expect(lists).toEqual([['mine'], ['mine', 'theirs'], ['mine'], []]);
+    expect(await readdir(dir)).toEqual([]);
+    await expect(presets.adopt('../escape', theirs)).rejects.toThrow(PresetError);
+  });
+
   it('removes unfinished writes at start and skips unreadable files without deleting them', async () => {
     const dir = await fresh();
     await writeFile(join(dir, '.3f2a.tmp'), '{"name":"half');

@@ -61,13 +61,7 @@ export async function padPoint(page: Page, fx: number, fy: number): Promise<{ x:
   return { x: box.x + box.width * fx, y: box.y + box.height * fy };
 }
 
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await sleep(100);
-  }
-}
+export { waitUntil } from '../support/wait.js';
 
 const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import type { RunningServer } from '../../server/app.js';
 import { connect, emitAck, nextFrames, startTestServer, type TestSocket } from '../support/server.js';
+import { waitUntil } from '../support/wait.js';
 
 let server: RunningServer;
 const sockets: TestSocket[] = [];
@@ -75,12 +76,14 @@ describe('frame stream', () => {
     const slow = await open('display', { ack: false });
     const received: { frame: number; ack: () => void }[] = [];
     slow.on('frame', (meta, _img, ack) => received.push({ frame: meta.frame, ack }));
+    // (The first frame after an idle spell may take a while on a busy machine: wait for it, then watch.)
+    await waitUntil('the first frame arrives', () => received.length >= 1, 10_000, 20);
     await new Promise((r) => setTimeout(r, 1000));
     // one frame in flight, nothing more until it is acknowledged
     expect(received.length).toBe(1);
     const produced = server.loop.frames;
     received[0]!.ack();
-    await new Promise((r) => setTimeout(r, 200));
+    await waitUntil('the next frame arrives after the acknowledgement', () => received.length >= 2, 5000, 20);
     expect(received.length).toBe(2);
     // the second frame is the newest one made while waiting, not the one after the first
     expect(received[1]!.frame).toBeGreaterThanOrEqual(produced - 1);

@@ -14,7 +14,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../../common/pr
 import type { LiveState } from '../../common/state.js';
 import { tinyModelsDir } from '../support/tiny-generator.js';
 import { freePort } from '../support/ports.js';
-import { fetchState, terminate } from '../support/child-server.js';
+import { eachLine, fetchState, terminate, waitForStart } from '../support/child-server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -57,29 +57,14 @@ export async function startServerProcess(extraEnv: Record<string, string> = {}):
   );
   const errors: string[] = [];
   let exit: ServerProcess['exit'] = null;
-  let pending = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    pending += chunk.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const line of lines) if (/^\{.*"level":(50|60)/.test(line)) errors.push(line);
+  eachLine(child.stdout!, (line) => {
+    if (/^\{.*"level":(50|60)/.test(line)) errors.push(line);
   });
   child.stderr!.on('data', (chunk: Buffer) => errors.push(`stderr: ${chunk.toString()}`));
   child.on('exit', (code, signal) => (exit = { code, signal }));
 
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
-  let oscPort = 0;
-  while (!oscPort) {
-    if (exit) throw new Error(`server exited while starting: ${JSON.stringify(exit)} ${errors.join('\n')}`);
-    if (Date.now() > deadline) throw new Error('server did not start in 180 s');
-    try {
-      const info = (await (await fetch(`${url}/?HOST_INFO`, { signal: AbortSignal.timeout(2000) })).json()) as { OSC_PORT?: number };
-      oscPort = info.OSC_PORT ?? 0;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const oscPort = await waitForStart(url, { name: 'server', timeoutMs: 180_000, exit: () => exit, errors });
 
   let frames = 0;
   const display: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, { auth: { role: 'display' }, transports: ['websocket'], reconnection: true, reconnectionDelay: 100 });

@@ -6,7 +6,8 @@
  * come from this machine and no admin token is set, so they are the VJ's.
  */
 import { describe, expect, it } from 'vitest';
-import { until, useTwoNodes, type ClusterNode } from '../support/cluster-node.js';
+import { useTwoNodes, type ClusterNode } from '../support/cluster-node.js';
+import { until } from '../support/wait.js';
 import { redisServerPath, type TestRedis } from '../support/redis.js';
 
 const redisBinary = redisServerPath();

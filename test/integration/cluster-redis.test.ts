@@ -6,7 +6,8 @@
  * No process may crash or log an error (an unhandled rejection would end the process).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { startClusterNode, until, useTwoNodes, watchFrames, type ClusterNode } from '../support/cluster-node.js';
+import { startClusterNode, useTwoNodes, watchFrames, type ClusterNode } from '../support/cluster-node.js';
+import { until } from '../support/wait.js';
 import { redisServerPath, startRedis, type TestRedis } from '../support/redis.js';
 import { connect, emitAck, type TestSocket } from '../support/server.js';
 

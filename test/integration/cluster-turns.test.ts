@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TabletStatus } from '../../common/protocol.js';
-import { until, useTwoNodes, type ClusterNode } from '../support/cluster-node.js';
+import { useTwoNodes, type ClusterNode } from '../support/cluster-node.js';
+import { until } from '../support/wait.js';
 import { redisServerPath } from '../support/redis.js';
 import { emitAck, type TestSocket } from '../support/server.js';
 

@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LiveState } from '../../common/state.js';
-import { until, useTwoNodes, watchFrames, type ClusterNode } from '../support/cluster-node.js';
+import { useTwoNodes, watchFrames, type ClusterNode } from '../support/cluster-node.js';
+import { until } from '../support/wait.js';
 import { redisServerPath, type TestRedis } from '../support/redis.js';
 import { emitAck } from '../support/server.js';
 import { liblo, oscsend } from './osc-support.js';

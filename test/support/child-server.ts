@@ -1,5 +1,6 @@
 /** What tests that run the server as a child process (fuzz, faults, cluster nodes) share. */
 import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { StateSchema, type LiveState } from '../../common/state.js';
 
 /** The live state as the server's `GET /api/state` serves it, checked against the schema. */
@@ -16,4 +17,35 @@ export async function terminate(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await ended;
   clearTimeout(timer);
+}
+
+/** Calls `onLine` with each whole line `stream` writes (the server logs one JSON object a line). */
+export function eachLine(stream: Readable, onLine: (line: string) => void): void {
+  let pending = '';
+  stream.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) onLine(line);
+  });
+}
+
+/**
+ * Waits until the server process at `url` has started: it answers `/?HOST_INFO` with its OSC
+ * port, which this returns. Fails at once if the process exits meanwhile (with its errors),
+ * and after `timeoutMs`.
+ */
+export async function waitForStart(url: string, opts: { name: string; timeoutMs: number; exit: () => unknown; errors: readonly string[] }): Promise<number> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const exit = opts.exit();
+    if (exit) throw new Error(`${opts.name} exited while starting: ${JSON.stringify(exit)} ${opts.errors.join('\n')}`);
+    if (Date.now() > deadline) throw new Error(`${opts.name} did not start in ${opts.timeoutMs / 1000} s`);
+    try {
+      const info = (await (await fetch(`${url}/?HOST_INFO`, { signal: AbortSignal.timeout(2000) })).json()) as { OSC_PORT?: number };
+      if (info.OSC_PORT) return info.OSC_PORT;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }

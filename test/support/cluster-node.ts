@@ -14,7 +14,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { startRedis, type TestRedis } from './redis.js';
 import { connect, type TestSocket } from './server.js';
 import { freePort } from './ports.js';
-import { fetchState, terminate } from './child-server.js';
+import { eachLine, fetchState, terminate, waitForStart } from './child-server.js';
 import { tinyModelsDir } from './tiny-generator.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -82,26 +82,20 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const errors: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: Record<string, unknown>) => void }[] = [];
   let exit: ClusterNode['exit'] = null;
-  let pending = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    pending += chunk.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const line of lines) {
-      if (!line.startsWith('{')) continue;
-      let parsed: Record<string, unknown>;
-      try {
-        parsed = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      logs.push(parsed);
-      if (Number(parsed.level) >= 50) errors.push(line);
-      for (const w of [...waiters]) {
-        if (w.pattern.test(String(parsed.msg))) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(parsed);
-        }
+  eachLine(child.stdout!, (line) => {
+    if (!line.startsWith('{')) return;
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    logs.push(parsed);
+    if (Number(parsed.level) >= 50) errors.push(line);
+    for (const w of [...waiters]) {
+      if (w.pattern.test(String(parsed.msg))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(parsed);
       }
     }
   });
@@ -112,18 +106,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   });
 
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  let oscPort = 0;
-  while (!oscPort) {
-    if (exit) throw new Error(`node ${opts.name} exited while starting: ${JSON.stringify(exit)} ${errors.join('\n')}`);
-    if (Date.now() > deadline) throw new Error(`node ${opts.name} did not start in 120 s`);
-    try {
-      const info = (await (await fetch(`${url}/?HOST_INFO`, { signal: AbortSignal.timeout(2000) })).json()) as { OSC_PORT?: number };
-      oscPort = info.OSC_PORT ?? 0;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const oscPort = await waitForStart(url, { name: `node ${opts.name}`, timeoutMs: 120_000, exit: () => exit, errors });
 
   const ended = () => (exit ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r())));
   return {
@@ -158,18 +141,6 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
       if (!exit) await terminate(child);
     },
   };
-}
-
-/** Polls `read` until `check` holds; returns how long it took (ms). */
-export async function until<T>(read: () => Promise<T> | T, check: (v: T) => boolean, timeoutMs: number, what: string): Promise<number> {
-  const start = Date.now();
-  let last: T | undefined;
-  while (Date.now() - start < timeoutMs) {
-    last = await read();
-    if (check(last)) return Date.now() - start;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(last)?.slice(0, 300)})`);
 }
 
 /** Counts the frames a display socket receives and keeps the seeds of the newest few. */

@@ -2,7 +2,8 @@
  * Cluster mode in one place (docs/cluster.md), so server/app.ts wires it in a few lines:
  * the Redis connections, the replicated state and presets, the wall-wide tablet turn, the
  * peer list for display failover, the socket.io Redis adapter, the origins other nodes'
- * pages connect from (CORS, CSP), and GET /api/cluster. Nothing here is created when `redisUrl` is "" (a single node).
+ * pages connect from (CORS, CSP), and GET /api/cluster. Nothing here is created when
+ * `redisUrl` is "" (a single node).
  */
 import { networkInterfaces, hostname } from 'node:os';
 import express, { type Router } from 'express';
@@ -53,6 +54,8 @@ export class Cluster {
   private readonly sync: StateSync;
   /** The tablets' turn, one for the whole wall (server/arbitration.ts asks it). */
   readonly turn: SharedTurn;
+  /** Redis' clock, the reference of the wall's cluster clock (server/wall/clock.ts). */
+  readonly time: TimeSource;
   private presets: PresetSync | null = null;
   private peers: Peers | null = null;
   private io: PortraitServer | null = null;
@@ -67,6 +70,7 @@ export class Cluster {
     // Registered before anything commits, so no local change escapes replication.
     this.sync = new StateSync(store, this.link, () => this.name);
     this.turn = new SharedTurn(this.link, () => this.name, (config.turnIdleSeconds + 2) * 1000);
+    this.time = redisTimeSource(this.link.commands);
   }
 
   /**
@@ -122,8 +126,6 @@ export class Cluster {
     return this.link.commands;
   }
 
-  /** Redis' clock, the reference of the wall's cluster clock (server/wall/clock.ts). */
-  readonly time: TimeSource = () => redisTimeSource(this.link.commands)();
 
   async info(): Promise<ClusterInfo> {
     const here = this.io ? (await this.io.local.in(ROOMS.display).fetchSockets()).length : 0;

@@ -30,10 +30,11 @@ function parseEntry(name: string, raw: string | null | undefined): Entry | null 
   try {
     checkName(name);
     const json: unknown = JSON.parse(raw);
-    const entry = TombstoneSchema.safeParse(json).success ? TombstoneSchema.parse(json) : PresetFileSchema.parse(json);
+    const tombstone = TombstoneSchema.safeParse(json);
+    const entry = tombstone.success ? tombstone.data : PresetFileSchema.parse(json);
     return Number.isFinite(stamp(entry)) ? { ...entry, name } : null;
   } catch (err) {
-    log.warn({ preset: name, err: (err as Error).message }, "skipping an unreadable preset in Redis");
+    log.warn({ preset: name, err: (err as Error).message }, 'skipping an unreadable preset in Redis');
     return null;
   }
 }

@@ -79,7 +79,6 @@ function frameMeta(i: number): FrameMeta {
   return { frame: i, serverTime: 0, stateVersion: 0, mode: 'render', seeds: [0, 0], t: 0, width: 0, height: 0, format: 'jpeg', timings: {} };
 }
 
-
 export class OfflineRenderer {
   private constructor(
     readonly spec: MorphSpec,

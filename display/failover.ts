@@ -80,7 +80,7 @@ export function followPeers(socket: PageSocket, home: string = location.origin):
         const ring = [home, ...others];
         switchTo(ring[(ring.indexOf(target) + 1) % ring.length]!);
         unreachableSince = now;
-        // Dial now rather than after the rest of the manager's backoff (up to 1.5 s).
+        // Dial now rather than after the rest of the manager's backoff (up to 1 s).
         socket.disconnect().connect();
       }
       return;

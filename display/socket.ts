@@ -14,9 +14,10 @@ const RECONNECT = Object.freeze({
   reconnection: true,
   reconnectionAttempts: Infinity,
   reconnectionDelay: 500,
-  // A restarted server must have its displays back within 3 s (docs/reliability.md); a
-  // failed attempt is one refused TCP connect, cheap even for a room full of screens.
-  reconnectionDelayMax: 1500,
+  // A restarted server must have its displays back within 3 s (docs/reliability.md), and its
+  // first frames may take a second on a busy machine; a failed attempt is one refused TCP
+  // connect, cheap even for a room full of screens.
+  reconnectionDelayMax: 1000,
   randomizationFactor: 0.5,
 });
 

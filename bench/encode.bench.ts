@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { DisplayPixels } from '../server/image/display-pixels.js';
 import { planarToSharp } from '../server/image/planar.js';
-import type { PlanarImage } from '../server/stages/stage.js';
+import type { PlanarImage } from '../server/image/planar-image.js';
 import { header, idleCheck } from './support/machine.js';
 import { fixed, percentile, table, timeRuns } from './support/stats.js';
 

@@ -16,7 +16,8 @@ import type { Manifest } from '../common/manifest.js';
 import type { LiveState } from '../common/state.js';
 import { planarToSharp } from './image/planar.js';
 import { logger } from './log.js';
-import type { FrameJob, PlanarImage } from './stages/stage.js';
+import type { FrameJob } from './stages/stage.js';
+import type { PlanarImage } from './image/planar-image.js';
 
 const log = logger('captures');
 

@@ -8,7 +8,7 @@ import { DreamNet, type DreamNetSpec } from '../../server/dream/net.js';
 import { planarToSharp, readPlanar } from '../../server/image/planar.js';
 import { dreamSpec, dreamTensor, readManifest } from '../../server/models/registry.js';
 import type { Manifest } from '../../common/manifest.js';
-import type { PlanarImage } from '../../server/stages/stage.js';
+import type { PlanarImage } from '../../server/image/planar-image.js';
 import { numberFlag, parseFlags } from '../flags.js';
 import { UsageError, type Command } from '../command.js';
 import { progressBar } from '../progress.js';

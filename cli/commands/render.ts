@@ -12,7 +12,7 @@ import { DEFAULT_DREAM, dreamImage, type DreamSettings } from '../../server/drea
 import { ImageOps } from '../../server/dream/image-ops.js';
 import { DreamNet } from '../../server/dream/net.js';
 import { dreamSpec, dreamTensor, readManifest } from '../../server/models/registry.js';
-import type { PlanarImage } from '../../server/stages/stage.js';
+import type { PlanarImage } from '../../server/image/planar-image.js';
 import { describeCheck, UPSCALER_FAMILIES, type ConvertedUpscaler, type UpscaleFactor, type UpscalerFamily } from '../../server/upscale/converted.js';
 import { planName, stackToSize } from '../../server/upscale/plan.js';
 import { comparisonPng, openPrintGenerator, writePrint } from '../../server/upscale/print.js';

@@ -7,7 +7,7 @@
  * Images are planar RGB in [0, 1]; the network's own input range is the net's business.
  */
 import { splitmix32 } from '../../common/random.js';
-import type { PlanarImage } from '../stages/stage.js';
+import type { PlanarImage } from '../image/planar-image.js';
 import type { ImageOps } from './image-ops.js';
 
 export interface GradientNet {

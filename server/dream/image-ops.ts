@@ -7,7 +7,7 @@ import { model, node, valueInfo } from '../../models/onnx/proto.js';
 import { encodeModel } from '../../models/onnx/proto.js';
 import { floatTensor, int64Tensor } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
-import type { PlanarImage } from '../stages/stage.js';
+import type { PlanarImage } from '../image/planar-image.js';
 
 function resizeGraph(): Uint8Array {
   const g = {

@@ -9,7 +9,7 @@ import { compileDreamGraph, type Objective } from '../../models/dream-graph/inde
 import { decodeModel, encodeModel } from '../../models/onnx/proto.js';
 import { floatTensor, type ProviderChoice } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
-import type { PlanarImage } from '../stages/stage.js';
+import type { PlanarImage } from '../image/planar-image.js';
 import type { GradientNet } from './engine.js';
 
 export interface DreamNetSpec {

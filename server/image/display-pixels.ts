@@ -8,7 +8,7 @@
 import { encodeModel, floatTensor, model, node, valueInfo } from '../../models/onnx/proto.js';
 import { floatTensor as runtimeFloat, int64Tensor } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
-import type { PlanarImage } from '../stages/stage.js';
+import type { PlanarImage } from './planar-image.js';
 
 const UINT8 = 2;
 

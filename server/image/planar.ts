@@ -1,6 +1,6 @@
 /** Planar float pictures <-> bytes, through sharp (decode, encode, resize). */
 import sharp, { type Sharp } from 'sharp';
-import type { PlanarImage } from '../stages/stage.js';
+import type { PlanarImage } from './planar-image.js';
 
 /** Decodes any image sharp reads (PNG, JPEG, WebP...) to planar RGB in [0, 1], optionally resized. */
 export async function readPlanar(input: string | Buffer, size?: { width: number; height: number }): Promise<PlanarImage> {

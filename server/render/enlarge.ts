@@ -6,7 +6,7 @@
  * off, the resize alone: softer, much faster.
  */
 import type { ProviderChoice } from '../onnx/runtime.js';
-import type { PlanarImage } from '../stages/stage.js';
+import type { PlanarImage } from '../image/planar-image.js';
 import type { UpscaleFactor, UpscalerFamily } from '../upscale/converted.js';
 import { planName, stackToSize } from '../upscale/plan.js';
 import { upscaleStack } from '../upscale/stack.js';

@@ -20,7 +20,8 @@ import type { ProviderChoice } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
 import { DreamStage } from '../stages/dream.js';
 import { GenerateStage } from '../stages/generate.js';
-import type { FrameJob, PlanarImage } from '../stages/stage.js';
+import type { FrameJob } from '../stages/stage.js';
+import type { PlanarImage } from '../image/planar-image.js';
 import { Store } from '../store.js';
 import { openEnlarger, type Enlarger, type UpscaleChoice } from './enlarge.js';
 

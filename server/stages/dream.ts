@@ -18,7 +18,8 @@ import { dreamStep } from '../dream/engine.js';
 import type { ImageOps } from '../dream/image-ops.js';
 import type { DreamLibrary } from '../dream/library.js';
 import type { Store } from '../store.js';
-import { need, type FrameJob, type PlanarImage, type Stage } from './stage.js';
+import { need, type FrameJob, type Stage } from './stage.js';
+import type { PlanarImage } from '../image/planar-image.js';
 
 export interface DreamStageOptions {
   /** Side of the square the dream runs at (the portrait is resized to it). */

@@ -6,13 +6,7 @@
 import type { FrameMeta } from '../../common/frame.js';
 import type { Latent } from '../../common/latent.js';
 import type { PixelBox, Rect, WallScreen } from '../../common/wall.js';
-
-/** A picture between stages: planar RGB (CHW), float32, values in [0, 1]. */
-export interface PlanarImage {
-  data: Float32Array;
-  width: number;
-  height: number;
-}
+import type { PlanarImage } from '../image/planar-image.js';
 
 export interface FrameJob {
   meta: FrameMeta;

@@ -6,7 +6,8 @@
  * a crop's edge) and the resampler's outside the window the screen shows (tile-fit.ts).
  */
 import { cropBox, tileRect, type WallConfig } from '../../common/wall.js';
-import { need, type FrameJob, type PlanarImage, type Stage } from './stage.js';
+import { need, type FrameJob, type Stage } from './stage.js';
+import type { PlanarImage } from '../image/planar-image.js';
 
 /** Margin in picture pixels per side: 1/8 of the picture (8 px of a 64 px face). */
 export function tileMargin(pictureSize: number): number {

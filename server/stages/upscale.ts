@@ -19,7 +19,8 @@ import type { Store } from '../store.js';
 import { describeCheck, logConversion, type UpscaleFactor, type UpscalerFamily } from '../upscale/converted.js';
 import { candidatePlans, choosePlan, PassCosts, planName, planScale, type Plan } from '../upscale/plan.js';
 import { Upscaler } from '../upscale/upscaler.js';
-import { need, type FrameJob, type PlanarImage, type Stage } from './stage.js';
+import { need, type FrameJob, type Stage } from './stage.js';
+import type { PlanarImage } from '../image/planar-image.js';
 import { splitmix32 } from '../../common/random.js';
 
 const log = logger('upscale');

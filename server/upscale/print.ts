@@ -13,7 +13,8 @@ import { generatorSpec, readManifest } from '../models/registry.js';
 import type { ProviderChoice } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
 import { GenerateStage, type GeneratorSpec } from '../stages/generate.js';
-import type { FrameJob, PlanarImage } from '../stages/stage.js';
+import type { FrameJob } from '../stages/stage.js';
+import type { PlanarImage } from '../image/planar-image.js';
 import { withPrintMetadata, type PrintInfo } from './print-metadata.js';
 
 export interface PrintGenerator {

@@ -3,7 +3,7 @@
  * feathered tiles (tiles.ts), so memory stays bounded and a 4096 px print never puts a
  * 1024 px picture through a network in one piece. Progress counts tiles over all passes.
  */
-import type { PlanarImage } from '../stages/stage.js';
+import type { PlanarImage } from '../image/planar-image.js';
 import type { UpscaleFactor } from './converted.js';
 import type { Plan } from './plan.js';
 import { tileCount, upscaleTiled, validateTiles } from './tiles.js';

@@ -7,7 +7,7 @@
  * the two tiles' weights sum to 1 and the result is a smooth blend of two views that
  * both had context. Image borders are no seams: there a tile keeps full weight.
  */
-import type { PlanarImage } from '../stages/stage.js';
+import type { PlanarImage } from '../image/planar-image.js';
 
 export type UpscaleFn = (img: PlanarImage) => Promise<PlanarImage>;
 

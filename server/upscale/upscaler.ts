@@ -7,7 +7,7 @@
 import type { ProviderChoice } from '../onnx/runtime.js';
 import { floatTensor } from '../onnx/runtime.js';
 import { ModelError, ModelSession } from '../onnx/session.js';
-import type { PlanarImage } from '../stages/stage.js';
+import type { PlanarImage } from '../image/planar-image.js';
 import { ensureConverted, type ConvertedUpscaler, type EnsureOptions, type UpscaleFactor, type UpscalerFamily } from './converted.js';
 
 export class Upscaler {

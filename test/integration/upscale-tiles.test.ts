@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT_DIR } from '../../server/config.js';
 import { readPlanar } from '../../server/image/planar.js';
-import type { PlanarImage } from '../../server/stages/stage.js';
+import type { PlanarImage } from '../../server/image/planar-image.js';
 import type { UpscaleFactor, UpscalerFamily } from '../../server/upscale/converted.js';
 import { upscaleTiled } from '../../server/upscale/tiles.js';
 import { Upscaler } from '../../server/upscale/upscaler.js';

@@ -14,7 +14,7 @@ import { resolveConfig } from '../../server/config.js';
 import { DreamNet } from '../../server/dream/net.js';
 import { dreamStyles, generatorSpec, readManifest } from '../../server/models/registry.js';
 import { openSession, ort, type OpenedSession } from '../../server/onnx/runtime.js';
-import type { PlanarImage } from '../../server/stages/stage.js';
+import type { PlanarImage } from '../../server/image/planar-image.js';
 import { connect, nextFrames, startTestServer } from '../support/server.js';
 
 const config = resolveConfig({});

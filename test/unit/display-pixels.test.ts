@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisplayPixels } from '../../server/image/display-pixels.js';
 import { planarToSharp } from '../../server/image/planar.js';
-import type { PlanarImage } from '../../server/stages/stage.js';
+import type { PlanarImage } from '../../server/image/planar-image.js';
 
 let dp: DisplayPixels;
 beforeAll(async () => {

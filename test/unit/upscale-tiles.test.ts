@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { PlanarImage } from '../../server/stages/stage.js';
+import type { PlanarImage } from '../../server/image/planar-image.js';
 import { featherWeights, tileCount, tileStarts, upscaleTiled, validateTiles } from '../../server/upscale/tiles.js';
 
 function noise(width: number, height: number, seed = 1): PlanarImage {

@@ -15,7 +15,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeModel, floatTensor as protoFloat, model, node, valueInfo } from '../models/onnx/proto.js';
+import { encodeModel, floatTensor as protoFloat, model, node, valueInfo } from '../onnx-compilers/proto.js';
 import { resolveConfig } from '../server/config.js';
 import { generatorSpec, readManifest } from '../server/models/registry.js';
 import { openSession, ort } from '../server/onnx/runtime.js';

@@ -6,7 +6,7 @@
  * Element-wise work (norms, activations, resizes) is not counted: it is not what a
  * matrix-multiply peak measures, and it is small beside the convolutions.
  */
-import { decodeModel, encodeModel, tensorDims, type ModelProto } from '../../models/onnx/proto.js';
+import { decodeModel, encodeModel, tensorDims, type ModelProto } from '../../onnx-compilers/proto.js';
 import { ort } from '../../server/onnx/runtime.js';
 
 const COUNTED = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);

@@ -3,8 +3,8 @@
  * model folder (model.onnx + manifest.json) the server's registry can load.
  */
 import { relative } from 'node:path';
-import { convertTfjsModel, type ConvertProgress } from '../../models/convert/convert.js';
-import { MODEL_KINDS, type ModelKind } from '../../models/convert/manifest.js';
+import { convertTfjsModel, type ConvertProgress } from '../../onnx-compilers/tfjs/convert.js';
+import { MODEL_KINDS, type ModelKind } from '../../onnx-compilers/tfjs/manifest.js';
 import type { Command } from '../command.js';
 import { parseFlags } from '../flags.js';
 import { UsageError } from '../command.js';

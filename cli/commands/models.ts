@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ManifestSchema, type Manifest } from '../../common/manifest.js';
-import { convertTfjsModel } from '../../models/convert/convert.js';
+import { convertTfjsModel } from '../../onnx-compilers/tfjs/convert.js';
 import { ROOT_DIR } from '../../server/config.js';
 import { listModels } from '../../server/models/registry.js';
 import { UsageError, type Command } from '../command.js';

@@ -3,8 +3,8 @@
  * GridSample kernels: float precision (the dream's detail layer is signed and small),
  * any size, native speed. Two tiny graphs, built once.
  */
-import { model, node, valueInfo } from '../../models/onnx/proto.js';
-import { encodeModel } from '../../models/onnx/proto.js';
+import { model, node, valueInfo } from '../../onnx-compilers/proto.js';
+import { encodeModel } from '../../onnx-compilers/proto.js';
 import { floatTensor, int64Tensor } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
 import type { PlanarImage } from '../image/planar-image.js';

@@ -4,7 +4,7 @@
  * background on first use; until it is ready the frame passes through undreamed.
  * A failed compile is remembered (and logged once), not retried every frame.
  */
-import type { Objective } from '../../models/dream-graph/index.js';
+import type { Objective } from '../../onnx-compilers/dream-graph/index.js';
 import { logger } from '../log.js';
 import type { ProviderChoice } from '../onnx/runtime.js';
 import { DreamNet, type DreamNetSpec } from './net.js';

@@ -1,12 +1,12 @@
 /**
  * A dream network ready to differentiate: the model's ONNX graph compiled once per
- * objective into an `image -> objective, grad` graph (models/dream-graph), run by
+ * objective into an `image -> objective, grad` graph (onnx-compilers/dream-graph), run by
  * onnxruntime. Converts between the pipeline's [0, 1] pictures and the range the
  * network was trained on, so dream steps are the same whatever the network.
  */
 import { readFile } from 'node:fs/promises';
-import { compileDreamGraph, type Objective } from '../../models/dream-graph/index.js';
-import { decodeModel, encodeModel } from '../../models/onnx/proto.js';
+import { compileDreamGraph, type Objective } from '../../onnx-compilers/dream-graph/index.js';
+import { decodeModel, encodeModel } from '../../onnx-compilers/proto.js';
 import { floatTensor, type ProviderChoice } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
 import type { PlanarImage } from '../image/planar-image.js';

@@ -5,7 +5,7 @@
  * enlargement that together took more time than the generator (64 -> 256 px: ~3 ms in
  * libvips against well under 1 ms here; docs/performance.md), so sharp only encodes.
  */
-import { encodeModel, floatTensor, model, node, valueInfo } from '../../models/onnx/proto.js';
+import { encodeModel, floatTensor, model, node, valueInfo } from '../../onnx-compilers/proto.js';
 import { floatTensor as runtimeFloat, int64Tensor } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
 import type { PlanarImage } from './planar-image.js';

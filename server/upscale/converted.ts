@@ -12,8 +12,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { convertTfjsModel, MODEL_FILE, OPSET, type ConvertProgress } from '../../models/convert/convert.js';
-import type { ConvertedManifest } from '../../models/convert/manifest.js';
+import { convertTfjsModel, MODEL_FILE, OPSET, type ConvertProgress } from '../../onnx-compilers/tfjs/convert.js';
+import type { ConvertedManifest } from '../../onnx-compilers/tfjs/manifest.js';
 import type { Logger } from '../log.js';
 import { compareWithTfjs, TFJS_TOLERANCE, type TfjsCheck } from './tfjs-check.js';
 

@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertTfjsModel } from '../../models/convert/convert.js';
+import { convertTfjsModel } from '../../onnx-compilers/tfjs/convert.js';
 import { sharedPath } from '../support/shared.js';
 import { loadTfjs, maxAbsDiff, photoBatch, runOnnx, runTfjs, topK } from './convert-support.js';
 

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { ManifestSchema } from '../../common/manifest.js';
-import { convertTfjsModel } from '../../models/convert/convert.js';
-import type { ConvertedManifest } from '../../models/convert/manifest.js';
+import { convertTfjsModel } from '../../onnx-compilers/tfjs/convert.js';
+import type { ConvertedManifest } from '../../onnx-compilers/tfjs/manifest.js';
 import { loadTfjs, maxAbsDiff, photoBatch, runOnnx, runTfjs } from './convert-support.js';
 
 const pkg = (name: string, scale: number) => join('node_modules/@upscalerjs', name, `models/x${scale}/model.json`);

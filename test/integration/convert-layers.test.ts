@@ -8,9 +8,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertTfjsModel } from '../../models/convert/convert.js';
-import { LAYERS } from '../../models/convert/layers/index.js';
-import type { ConvertedManifest } from '../../models/convert/manifest.js';
+import { convertTfjsModel } from '../../onnx-compilers/tfjs/convert.js';
+import { LAYERS } from '../../onnx-compilers/tfjs/layers/index.js';
+import type { ConvertedManifest } from '../../onnx-compilers/tfjs/manifest.js';
 import { maxAbsDiff, runOnnx, runTfjs, type Batch } from './convert-support.js';
 
 // UpscalerJS' custom layers, as its ESRGAN model definitions register them with tfjs.

@@ -12,7 +12,7 @@ import { installDarknet } from '../../cli/commands/models.js';
 import { dreamImage, noiseImage } from '../../server/dream/engine.js';
 import { ImageOps } from '../../server/dream/image-ops.js';
 import { DreamNet } from '../../server/dream/net.js';
-import { decodeModel } from '../../models/onnx/proto.js';
+import { decodeModel } from '../../onnx-compilers/proto.js';
 import { gradCheck } from '../support/onnx-nets.js';
 import { sharedPath } from '../support/shared.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import oscModule from 'osc-js';
-import { floatTensor, int64Tensor, model, node, valueInfo, writeModel } from '../../models/onnx/proto.js';
+import { floatTensor, int64Tensor, model, node, valueInfo, writeModel } from '../../onnx-compilers/proto.js';
 
 const run = promisify(execFile);
 const OSC: typeof oscModule.default = (oscModule as unknown as { default?: typeof oscModule.default }).default ?? (oscModule as unknown as typeof oscModule.default);

@@ -10,8 +10,8 @@ import { gaussian, splitmix32 } from '../../common/random.js';
 import {
   DataType, encodeModel, floatTensor, int64Tensor, model, node, onnx, valueInfo,
   type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
-} from '../../models/onnx/proto.js';
-import { compileDreamGraph, type CompileOptions, type Objective } from '../../models/dream-graph/index.js';
+} from '../../onnx-compilers/proto.js';
+import { compileDreamGraph, type CompileOptions, type Objective } from '../../onnx-compilers/dream-graph/index.js';
 
 type Attrs = Parameters<typeof node>[3];
 

@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeModel } from '../../models/onnx/proto.js';
+import { encodeModel } from '../../onnx-compilers/proto.js';
 import { NetBuilder } from './onnx-nets.js';
 
 export const TINY_LAYERS = [

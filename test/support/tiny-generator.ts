@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gaussian } from '../../common/random.js';
-import { floatTensor, int64Tensor, model, node, valueInfo, writeModel } from '../../models/onnx/proto.js';
+import { floatTensor, int64Tensor, model, node, valueInfo, writeModel } from '../../onnx-compilers/proto.js';
 
 const LATENT = 8;
 const SIZE = 16;

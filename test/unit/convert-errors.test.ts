@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertTfjsModel } from '../../models/convert/convert.js';
-import { ConvertError, UnsupportedLayerError } from '../../models/convert/errors.js';
+import { convertTfjsModel } from '../../onnx-compilers/tfjs/convert.js';
+import { ConvertError, UnsupportedLayerError } from '../../onnx-compilers/tfjs/errors.js';
 
 const input = { name: 'photo', class_name: 'InputLayer', config: { batch_input_shape: [null, null, null, 3], name: 'photo' }, inbound_nodes: [] };
 const from = (layer: string) => [[[layer, 0, 0, {}]]];

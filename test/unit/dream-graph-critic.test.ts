@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pythonPath } from '../../cli/python.js';
-import { listDreamLayers } from '../../models/dream-graph/index.js';
-import { readModel, type ModelProto } from '../../models/onnx/proto.js';
+import { listDreamLayers } from '../../onnx-compilers/dream-graph/index.js';
+import { readModel, type ModelProto } from '../../onnx-compilers/proto.js';
 import { gradCheck, imageInput } from '../support/onnx-nets.js';
 
 const TOOLS = fileURLToPath(new URL('../../models/tools/', import.meta.url));

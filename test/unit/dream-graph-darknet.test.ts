@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installDarknet } from '../../cli/commands/models.js';
-import { listDreamLayers, type Objective } from '../../models/dream-graph/index.js';
-import { readModel, type ModelProto } from '../../models/onnx/proto.js';
+import { listDreamLayers, type Objective } from '../../onnx-compilers/dream-graph/index.js';
+import { readModel, type ModelProto } from '../../onnx-compilers/proto.js';
 import { gradCheck } from '../support/onnx-nets.js';
 import { sharedPath } from '../support/shared.js';
 

@@ -4,10 +4,10 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { compileDreamGraph, listDreamLayers, type Objective } from '../../models/dream-graph/index.js';
-import { encodeModel, floatTensor } from '../../models/onnx/proto.js';
+import { compileDreamGraph, listDreamLayers, type Objective } from '../../onnx-compilers/dream-graph/index.js';
+import { encodeModel, floatTensor } from '../../onnx-compilers/proto.js';
 import { gradCheck, NetBuilder, session } from '../support/onnx-nets.js';
-import type { ModelProto } from '../../models/onnx/proto.js';
+import type { ModelProto } from '../../onnx-compilers/proto.js';
 
 const GRAD_TOLERANCE = 1e-3;
 const OBJECTIVE_TOLERANCE = 1e-4; // float32 reductions in different orders

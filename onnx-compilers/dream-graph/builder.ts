@@ -3,7 +3,7 @@
  * caches the small helpers (Shape of a tensor, int64 vectors, scalars) so a tensor's
  * shape is read once however many rules need it.
  */
-import { floatTensor, int64Tensor, node, type NodeProto, type TensorProto } from '../onnx/proto.js';
+import { floatTensor, int64Tensor, node, type NodeProto, type TensorProto } from '../proto.js';
 
 type AttrValue = Parameters<typeof node>[3] extends Record<string, infer V> | undefined ? V : never;
 

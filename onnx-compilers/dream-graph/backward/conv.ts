@@ -7,7 +7,7 @@
  * and Slice it to the input's run-time shape; with a fixed image size the exact
  * output_padding is computed statically and no Slice is needed.
  */
-import { DataType, tensorDims, tensorFloats } from '../../onnx/proto.js';
+import { DataType, tensorDims, tensorFloats } from '../../proto.js';
 import { int, ints, nodeError, str } from '../attrs.js';
 import { base, grad0, input, onlyGradInto, output, shapeOf, type BackwardRule, type RuleContext } from './types.js';
 

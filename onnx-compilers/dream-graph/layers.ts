@@ -4,7 +4,7 @@
  * spatial stride relative to the image, and whether the compiler can differentiate
  * every op between the image and that tensor.
  */
-import type { ModelProto } from '../onnx/proto.js';
+import type { ModelProto } from '../proto.js';
 import { RULES } from './backward/index.js';
 import { activeTensors, loadSourceGraph, prune } from './graph.js';
 import { inferProbe } from './shapes.js';

@@ -5,7 +5,7 @@
  * counts, which axes an elementwise op broadcasts, spatial strides for listDreamLayers.
  * Small integer tensors (shape arithmetic, e.g. PyTorch's flatten) are evaluated too.
  */
-import { DataType, tensorDims, tensorFloats, tensorInts, type NodeProto, type TensorProto } from '../onnx/proto.js';
+import { DataType, tensorDims, tensorFloats, tensorInts, type NodeProto, type TensorProto } from '../proto.js';
 import { int, ints, str } from './attrs.js';
 import { IMAGE, type SourceGraph } from './graph.js';
 

@@ -2,7 +2,7 @@
  * The ONNX graph under construction, and what the converter knows about each tensor
  * in it (rank, channels, how its height/width follow from the input's).
  */
-import { floatTensor, int64Tensor, node, type NodeProto, type TensorProto } from '../onnx/proto.js';
+import { floatTensor, int64Tensor, node, type NodeProto, type TensorProto } from '../proto.js';
 
 /** One spatial size as a function of the input's: text for the manifest, `at` to evaluate it. */
 export interface Dim {

@@ -4,7 +4,7 @@
  * the image input renamed to `image`, and the names `objective` / `grad` kept free
  * for the compiled graph's outputs.
  */
-import { onnx, tensorDims, tensorInts, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/proto.js';
+import { onnx, tensorDims, tensorInts, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../proto.js';
 import { describe } from './attrs.js';
 
 export const IMAGE = 'image';

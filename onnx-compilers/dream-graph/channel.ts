@@ -5,7 +5,7 @@
  * that single output channel: dreaming one channel of a 256-channel conv then costs one
  * channel's forward and backward, not 256. Anything else falls back to a Slice.
  */
-import { DataType, tensorDims, tensorFloats, type NodeProto, type TensorProto } from '../onnx/proto.js';
+import { DataType, tensorDims, tensorFloats, type NodeProto, type TensorProto } from '../proto.js';
 import { int } from './attrs.js';
 import type { GraphBuilder } from './builder.js';
 import { normAxis, type Probe } from './shapes.js';

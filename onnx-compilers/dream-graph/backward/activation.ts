@@ -2,7 +2,7 @@
  * Elementwise activations. Piecewise-linear ones multiply the gradient by their slope,
  * read off a comparison on the forward input; smooth ones reuse the forward output.
  */
-import { DataType } from '../../onnx/proto.js';
+import { DataType } from '../../proto.js';
 import { float } from '../attrs.js';
 import { base, grad0, input, onlyGradInto, output, type BackwardRule, type RuleContext } from './types.js';
 

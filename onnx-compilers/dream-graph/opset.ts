@@ -3,7 +3,7 @@
  * at another opset is accepted only where its nodes mean the same thing at 13.
  */
 import { hasAttr, int, nodeError } from './attrs.js';
-import type { NodeProto } from '../onnx/proto.js';
+import type { NodeProto } from '../proto.js';
 
 export const TARGET_OPSET = 13;
 

@@ -2,7 +2,7 @@
  * Typed reads of node attributes on top of the proto doorway's `attr`, so rules say
  * `ints(node, 'strides', [1, 1])` and get numbers, with a clear error on a type mismatch.
  */
-import { attr, type NodeProto } from '../onnx/proto.js';
+import { attr, type NodeProto } from '../proto.js';
 
 export function describe(node: NodeProto): string {
   return `op '${node.opType}' (node '${node.name || node.output?.[0] || '?'}')`;

@@ -9,7 +9,7 @@
  *      gradients into input gradients, summed where a tensor feeds several nodes;
  *   5. name the image's gradient `grad`.
  */
-import { onnx, model as wrapModel, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../onnx/proto.js';
+import { onnx, model as wrapModel, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../proto.js';
 import { describe } from './attrs.js';
 import { RULES, SUPPORTED_OPS } from './backward/index.js';
 import type { RuleContext } from './backward/types.js';

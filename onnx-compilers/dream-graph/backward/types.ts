@@ -3,7 +3,7 @@
  * inputs need a gradient, and the helpers to emit nodes and read constants/shapes.
  * A rule returns one gradient tensor name (or null) per forward input.
  */
-import { tensorFloats, tensorInts, type NodeProto, type TensorProto } from '../../onnx/proto.js';
+import { tensorFloats, tensorInts, type NodeProto, type TensorProto } from '../../proto.js';
 import { nodeError } from '../attrs.js';
 import type { GraphBuilder } from '../builder.js';
 import type { Probe } from '../shapes.js';

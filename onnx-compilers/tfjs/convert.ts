@@ -8,7 +8,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ManifestSchema } from '../../common/manifest.js';
 import { describeError } from '../../common/state.js';
-import { DataType, encodeModel, model as onnxModel, valueInfo, type TensorProto } from '../onnx/proto.js';
+import { DataType, encodeModel, model as onnxModel, valueInfo, type TensorProto } from '../proto.js';
 import { checkWithOnnxRuntime } from './check-onnx.js';
 import { ConvertError } from './errors.js';
 import type { TensorInfo } from './graph.js';

@@ -1,7 +1,7 @@
 /**
- * Generator throughput per backend, on the same ONNX file in one run: onnxruntime-node on
- * the CPU (with the server's own session options), onnxruntime-node on WebGPU where an
- * adapter exists, and onnxruntime-web's WebAssembly build running in Node. Images per
+ * Generator throughput per backend, on the same ONNX file in one run: onnxruntime for Node
+ * on the CPU and on WebGPU where an adapter exists (both with the server's own session
+ * options, server/onnx/runtime.ts), and onnxruntime-web's WebAssembly build running in Node. Images per
  * second at batch 1 (what the live frame path does) and at a larger batch, the ratio
  * between the backends, and how far their outputs agree.
  *
@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../server/config.js';
 import { generatorSpec, readManifest } from '../server/models/registry.js';
-import { openSession, ort } from '../server/onnx/runtime.js';
+import { createSession, floatTensor, openSession } from '../server/onnx/runtime.js';
 import { gaussian } from '../common/random.js';
 import { header, idleCheck, machineTicks } from './support/machine.js';
 import { processUsage } from './support/server-process.js';
@@ -55,7 +55,8 @@ interface Runner {
   run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown; dims: readonly number[] }>>;
   release(): Promise<void>;
 }
-type TensorCtor = new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
+/** Makes a float32 input tensor for one API. */
+type MakeTensor = (data: Float32Array, dims: readonly number[]) => unknown;
 
 /** A backend that can time runs for a while at a batch size and hand back its batch-1 picture. */
 interface Backend {
@@ -66,8 +67,8 @@ interface Backend {
   close(): Promise<void>;
 }
 
-function localBackend(name: string, detail: string, runner: Runner, Tensor: TensorCtor): Backend {
-  const feeds = new Map(batches.map((b) => [b, { [spec.input]: new Tensor('float32', latents.get(b)!, [b, spec.latentSize]) }]));
+function localBackend(name: string, detail: string, runner: Runner, tensor: MakeTensor): Backend {
+  const feeds = new Map(batches.map((b) => [b, { [spec.input]: tensor(latents.get(b)!, [b, spec.latentSize]) }]));
   const warm = new Set<number>();
   return {
     name,
@@ -93,7 +94,7 @@ async function wasmBackend(threads: number): Promise<Backend> {
   const session = await web.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const after = processUsage(process.pid).threads;
   const detail = `onnxruntime-web ${web.env.versions.web}, wasm execution provider, env.wasm.numThreads = ${threads} (process threads ${before} -> ${after} after session create)`;
-  return localBackend(`web-wasm-${threads}t`, detail, session as unknown as Runner, web.Tensor as unknown as TensorCtor);
+  return localBackend(`web-wasm-${threads}t`, detail, session as unknown as Runner, (data, dims) => new web.Tensor('float32', data, dims));
 }
 
 type Ask = { op: 'time'; batch: number; ms: number } | { op: 'output' } | { op: 'close' };
@@ -159,19 +160,19 @@ async function main(): Promise<void> {
   const backends: Backend[] = [];
   const skipped: { name: string; detail: string; reason: string }[] = [];
 
-  // 1. onnxruntime-node, CPU, exactly as the server opens it.
+  // 1. onnxruntime for Node, CPU, exactly as the server opens it.
   const opened = await openSession(bytes, 'cpu', file);
-  backends.push(localBackend('node-cpu', "onnxruntime-node, CPU execution provider, the server's session options (server/onnx/runtime.ts)", opened.session, ort.Tensor));
+  backends.push(localBackend('node-cpu', "onnxruntime for Node, CPU execution provider, the server's session options (server/onnx/runtime.ts)", opened.session, floatTensor));
 
-  // 2. onnxruntime-node, WebGPU: tried for real; without an adapter the reason is printed.
+  // 2. onnxruntime for Node, WebGPU (the server's options, no CPU fallback): tried for real; without an adapter the reason is printed.
   const dri = existsSync('/dev/dri') ? readdirSync('/dev/dri').join(', ') || 'empty' : 'absent';
   // Without a GPU device the only adapter Dawn can find is a software Vulkan driver (Mesa's lavapipe):
   // good for checking correctness (test/integration/webgpu.test.ts), meaningless as a speed.
   const software = dri === 'absent' || !dri.includes('renderD') ? '; no GPU device, so a software Vulkan adapter (lavapipe): its speed says nothing about a GPU' : '';
-  const webgpuDetail = `onnxruntime-node, WebGPU execution provider (/dev/dri: ${dri}${software})`;
+  const webgpuDetail = `onnxruntime for Node, WebGPU execution provider (/dev/dri: ${dri}${software})`;
   try {
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
-    backends.push(localBackend('node-webgpu', webgpuDetail, session, ort.Tensor));
+    const session = await createSession(bytes, 'webgpu');
+    backends.push(localBackend('node-webgpu', webgpuDetail, session, floatTensor));
   } catch (err) {
     const message = (err as Error).message;
     // onnxruntime prefixes its source location; the sentence after it is the reason

@@ -1,6 +1,7 @@
 /**
- * The machine's measured fp32 matrix-multiply peak (square MatMuls in onnxruntime-node on
- * the CPU, all cores, and one core for reference), and the share of it the generator
+ * The machine's measured fp32 matrix-multiply peak (square MatMuls in onnxruntime on the
+ * CPU, opened with the server's session options and a set thread count: all cores, and one
+ * core for reference), and the share of it the generator
  * achieves: its FLOPs counted from its ONNX graph (Conv/Gemm/MatMul multiply-adds x 2,
  * bench/support/onnx-flops.ts) over its measured run time, per batch size. An
  * onnxruntime profile then says where the generator's time goes (convolutions versus
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { encodeModel, floatTensor as protoFloat, model, node, valueInfo } from '../onnx-compilers/proto.js';
 import { resolveConfig } from '../server/config.js';
 import { generatorSpec, readManifest } from '../server/models/registry.js';
-import { openSession, ort } from '../server/onnx/runtime.js';
+import { createSession, floatTensor, openSession, type Session, type Tensor } from '../server/onnx/runtime.js';
 import { gaussian } from '../common/random.js';
 import { header, idleCheck, machineTicks } from './support/machine.js';
 import { countFlops } from './support/onnx-flops.js';
@@ -64,22 +65,22 @@ const config = resolveConfig({ model: values.model });
 const dir = join(config.modelsDir, values.model);
 const { file, spec } = generatorSpec(await readManifest(dir));
 const bytes = readFileSync(join(dir, file));
-const latent = (batch: number) => ({ [spec.input]: new ort.Tensor('float32', gaussian(11, batch * spec.latentSize), [batch, spec.latentSize]) });
+const latent = (batch: number) => ({ [spec.input]: floatTensor(gaussian(11, batch * spec.latentSize), [batch, spec.latentSize]) });
 const counted = await countFlops(bytes, latent(1));
 
 /** Something to time: a session, its feeds, and the FLOPs of one run. */
 interface Subject {
   label: string;
-  session: ort.InferenceSession;
-  feeds: Record<string, ort.Tensor>;
+  session: Session;
+  feeds: Record<string, Tensor>;
   flops: number;
   times: number[];
 }
 const subjects: Subject[] = [];
 for (const n of sizes) {
   for (const threads of [...new Set([cores, 1])]) {
-    const session = await ort.InferenceSession.create(matmulModel(n), { intraOpNumThreads: threads, graphOptimizationLevel: 'all' });
-    subjects.push({ label: `matmul ${n} ${threads}t`, session, feeds: { a: new ort.Tensor('float32', gaussian(3, n * n), [n, n]) }, flops: 2 * n ** 3, times: [] });
+    const session = await createSession(matmulModel(n), 'cpu', { threads });
+    subjects.push({ label: `matmul ${n} ${threads}t`, session, feeds: { a: floatTensor(gaussian(3, n * n), [n, n]) }, flops: 2 * n ** 3, times: [] });
   }
 }
 const generator = await openSession(bytes, 'cpu', file);
@@ -107,7 +108,7 @@ for (const n of sizes) {
   peakOne = Math.max(peakOne, gflops(one, 'best'));
   peakRows.push([`${n}x${n} x ${n}x${n}`, fixed(gflops(all, 'best')), fixed(gflops(all, 'median')), fixed(gflops(one, 'best')), fixed(gflops(one, 'median'))]);
 }
-console.log('\nmeasured fp32 MatMul (onnxruntime-node CPU / MLAS, default session options), GFLOP/s');
+console.log('\nmeasured fp32 MatMul (onnxruntime CPU / MLAS, the server\'s session options: server/onnx/runtime.ts), GFLOP/s');
 console.log(table(['shape', `${cores} threads best`, 'median', '1 thread best', 'median'], peakRows));
 console.log(`peak: ${fixed(peak)} GFLOP/s on ${cores} threads (${fixed(peakOne)} on one core)\n`);
 
@@ -121,7 +122,7 @@ const genRows = batches.map((batch) => {
   const median = percentile(s.times, 50);
   return [String(batch), fixed(best, 2), fixed(median, 2), fixed((1000 * batch) / best), fixed(gflops(s, 'best')), `${fixed((100 * gflops(s, 'best')) / peak)} %`, `${fixed((100 * gflops(s, 'median')) / peak)} %`];
 });
-console.log('\ngenerator on onnxruntime-node CPU with the server\'s session options (server/onnx/runtime.ts)');
+console.log('\ngenerator on onnxruntime CPU with the server\'s session options (server/onnx/runtime.ts)');
 console.log(table(['batch', 'ms/run best', 'median', 'images/s (best)', 'GFLOP/s (best)', 'of MatMul peak', 'median run'], genRows));
 for (const s of subjects) if (!s.label.startsWith('generator')) await s.session.release();
 await generator.session.release();
@@ -130,7 +131,7 @@ await generator.session.release();
 async function profile(batch: number): Promise<{ byOp: Map<string, number>; total: number; runs: number }> {
   const tmp = mkdtempSync(join(os.tmpdir(), 'portraits-profile-'));
   try {
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: cores, graphOptimizationLevel: 'all', enableProfiling: true, profileFilePrefix: join(tmp, 'gen') });
+    const session = await createSession(bytes, 'cpu', { threads: cores, profilePrefix: join(tmp, 'gen') });
     const feeds = latent(batch);
     const runs = Math.max(3, Math.round(64 / batch));
     for (let i = 0; i < runs; i++) await session.run(feeds);

@@ -130,7 +130,7 @@ export function valueInfo(name: string, dims: readonly (number | string)[]): onn
   };
 }
 
-/** Wraps a graph in a model at the given opset (13 runs in onnxruntime-node and -web). */
+/** Wraps a graph in a model at the given opset (13 runs in onnxruntime for Node and for the web). */
 export function model(graph: GraphProto, opset = 13, producer = 'imaginary-portraits'): onnxProto.onnx.IModelProto {
   return { irVersion: 7, opsetImport: [{ domain: '', version: opset }], producerName: producer, graph };
 }

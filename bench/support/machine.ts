@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { RUNTIME_VERSION } from '../../server/onnx/runtime.js';
 
 const NODE_MODULES = new URL('../../node_modules/', import.meta.url);
 
@@ -26,7 +27,7 @@ export function describeMachine(): string {
   return [
     `${cpus[0]?.model.trim() ?? '?'} (${cpuIdentity()}), ${cpus.length} logical cores at ${mhz}, ${simd}`,
     `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, node ${process.version}`,
-    `onnxruntime-node ${packageVersion('onnxruntime-node')}, onnxruntime-web ${packageVersion('onnxruntime-web')}, sharp ${packageVersion('sharp')}, socket.io ${packageVersion('socket.io')}`,
+    `onnxruntime (Node) ${RUNTIME_VERSION}, onnxruntime-web ${packageVersion('onnxruntime-web')}, sharp ${packageVersion('sharp')}, socket.io ${packageVersion('socket.io')}`,
   ].join('\n         ');
 }
 

@@ -7,7 +7,7 @@
  * matrix-multiply peak measures, and it is small beside the convolutions.
  */
 import { decodeModel, encodeModel, tensorDims, type ModelProto } from '../../onnx-compilers/proto.js';
-import { ort } from '../../server/onnx/runtime.js';
+import { createSession, type Tensor } from '../../server/onnx/runtime.js';
 
 const COUNTED = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 
@@ -29,7 +29,7 @@ export interface GraphFlops {
 
 const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
-export async function countFlops(modelBytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<GraphFlops> {
+export async function countFlops(modelBytes: Uint8Array, feeds: Record<string, Tensor>): Promise<GraphFlops> {
   const model: ModelProto = decodeModel(modelBytes);
   const graph = model.graph!;
   const weights = new Map((graph.initializer ?? []).map((t) => [t.name!, tensorDims(t)]));
@@ -44,7 +44,7 @@ export async function countFlops(modelBytes: Uint8Array, feeds: Record<string, o
   for (const n of nodes) for (const t of [...(n.input ?? []).slice(0, 2), n.output![0]!]) if (t && !weights.has(t) && !existing.has(t)) wanted.add(t);
   const shapeModel = decodeModel(encodeModel(model));
   shapeModel.graph!.output!.push(...[...wanted].map((name) => ({ name, type: { tensorType: { elemType: 1 } } })));
-  const session = await ort.InferenceSession.create(encodeModel(shapeModel), { graphOptimizationLevel: 'disabled' });
+  const session = await createSession(encodeModel(shapeModel), 'cpu', { optimize: false });
   let shapes: Map<string, number[]>;
   try {
     const out = await session.run(feeds);

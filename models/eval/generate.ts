@@ -1,26 +1,27 @@
 /**
- * Renders a generator model's faces with onnxruntime-node, the runtime the server uses,
- * so the evaluation measures the shipped file and not the training checkpoint.
+ * Renders a generator model's faces with onnxruntime, opened as the server opens it
+ * (server/onnx/runtime.ts), so the evaluation measures the shipped file and not the
+ * training checkpoint.
  *   --model DIR --count N --out FILE          seeds 0..N-1 -> FILE (raw RGB, see raw-images.ts)
  *   [--strip-rows R --strip-steps S --strip-out FILE]
  *       row r walks from seed 2r to seed 2r+1 by slerp in S steps (as the installation's walk does)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { seedToLatent, slerp } from '../../common/latent.js';
 import { ManifestSchema, type GeneratorInfo } from '../../common/manifest.js';
+import { createSession, floatTensor, type Session } from '../../server/onnx/runtime.js';
 import { nchwToRgb8, parseArgs, writeRawImages } from './raw-images.js';
 
-export async function openGenerator(dir: string): Promise<{ session: ort.InferenceSession; info: GeneratorInfo }> {
+export async function openGenerator(dir: string): Promise<{ session: Session; info: GeneratorInfo }> {
   const manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
   if (!manifest.generator) throw new Error(`${dir}/manifest.json describes no generator (kind ${manifest.kind})`);
-  const session = await ort.InferenceSession.create(join(dir, manifest.generator.file), { intraOpNumThreads: 2 });
+  const session = await createSession(join(dir, manifest.generator.file), 'cpu', { threads: 2 });
   return { session, info: manifest.generator };
 }
 
 /** Runs latents through the generator in batches; returns [N,H,W,3] uint8. */
-export async function render(session: ort.InferenceSession, info: GeneratorInfo, latents: Float32Array[], label = ''): Promise<Uint8Array> {
+export async function render(session: Session, info: GeneratorInfo, latents: Float32Array[], label = ''): Promise<Uint8Array> {
   const r = info.resolution;
   const out = new Uint8Array(latents.length * r * r * 3);
   const batch = 50;
@@ -29,7 +30,7 @@ export async function render(session: ort.InferenceSession, info: GeneratorInfo,
     const chunk = latents.slice(start, start + batch);
     const z = new Float32Array(chunk.length * info.latentSize);
     chunk.forEach((l, i) => z.set(l, i * info.latentSize));
-    const result = await session.run({ [info.input]: new ort.Tensor('float32', z, [chunk.length, info.latentSize]) });
+    const result = await session.run({ [info.input]: floatTensor(z, [chunk.length, info.latentSize]) });
     const image = result[info.output]!;
     out.set(nchwToRgb8(image.data as Float32Array, chunk.length, r, r), start * r * r * 3);
     if (label && Date.now() - last > 5000) {

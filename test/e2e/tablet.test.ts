@@ -9,7 +9,6 @@
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import type { BrowserContext, Page } from 'playwright-core';
 import QRCode from 'qrcode';
 import sharp from 'sharp';
@@ -19,6 +18,7 @@ import { seedToLatent } from '../../common/latent.js';
 import type { TabletSetup, TabletStatus } from '../../common/protocol.js';
 import type { RunningServer } from '../../server/app.js';
 import { SLOW_DOWN } from '../../server/inputs/socket-limits.js';
+import { createSession, floatTensor } from '../../server/onnx/runtime.js';
 import { chromiumPath, meanDifference, pictureStats } from '../support/browser.js';
 import { connect, startTestServer, type TestSocket } from '../support/server.js';
 import { readDisplay, sleep, waitForFrames } from './display-hook.js';
@@ -96,16 +96,16 @@ describe.skipIf(!chromium)('visitor tablet', { timeout: 120_000 }, () => {
     const shown = await a.page.evaluate(() => window.__controller!.candidates());
     expect(shown).toHaveLength(5);
     const setup = (await (await fetch(`${server.url}/api/tablet`)).json()) as TabletSetup;
-    const session = await ort.InferenceSession.create(join(models.dir, 'default-face', 'generator.onnx'));
+    const session = await createSession(join(models.dir, 'default-face', 'generator.onnx'), 'cpu');
     try {
       for (const face of shown.slice(0, 2)) {
         const z = seedToLatent(face.seed, setup.model.latentSize);
-        const out = await session.run({ [setup.model.input]: new ort.Tensor('float32', z, [1, z.length]) });
+        const out = await session.run({ [setup.model.input]: floatTensor(z, [1, z.length]) });
         const server = out[setup.model.output]!.data as Float32Array;
         expect(face.raw.length).toBe(server.length);
         let worst = 0;
         for (let i = 0; i < server.length; i++) worst = Math.max(worst, Math.abs(server[i]! - face.raw[i]!));
-        expect(worst, `seed ${face.seed}: tablet (onnxruntime-web) vs server (onnxruntime-node)`).toBeLessThan(2e-3);
+        expect(worst, `seed ${face.seed}: tablet (onnxruntime-web) vs server (onnxruntime for Node)`).toBeLessThan(2e-3);
       }
     } finally {
       await session.release();

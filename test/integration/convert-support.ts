@@ -1,12 +1,12 @@
 /**
  * Test support for the TF.js -> ONNX converter: runs the original model in @tensorflow/tfjs
- * (pure-JS CPU backend) and the converted one in onnxruntime-node on the same pixels.
+ * (pure-JS CPU backend) and the converted one in onnxruntime (server/onnx) on the same pixels.
  */
 import * as tf from '@tensorflow/tfjs';
-import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createSession, floatTensor } from '../../server/onnx/runtime.js';
 
 let backendReady: Promise<boolean> | null = null;
 
@@ -66,9 +66,9 @@ export async function runTfjs(model: tf.LayersModel, b: Batch): Promise<{ data: 
 }
 
 export async function runOnnx(modelPath: string, b: Batch, outputs?: string[]): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
-  const session = await ort.InferenceSession.create(modelPath);
+  const session = await createSession(modelPath, 'cpu');
   try {
-    const feeds = { image: new ort.Tensor('float32', toNchw(b), [b.n, b.c, b.h, b.w]) };
+    const feeds = { image: floatTensor(toNchw(b), [b.n, b.c, b.h, b.w]) };
     const result = outputs ? await session.run(feeds, outputs) : await session.run(feeds);
     return Object.fromEntries(Object.entries(result).map(([k, t]) => [k, { data: t.data as Float32Array, dims: [...t.dims] }]));
   } finally {

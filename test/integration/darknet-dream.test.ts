@@ -7,11 +7,11 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
 import { installDarknet } from '../../cli/commands/models.js';
 import { dreamImage, noiseImage } from '../../server/dream/engine.js';
 import { ImageOps } from '../../server/dream/image-ops.js';
 import { DreamNet } from '../../server/dream/net.js';
+import { createSession, floatTensor } from '../../server/onnx/runtime.js';
 import { decodeModel } from '../../onnx-compilers/proto.js';
 import { gradCheck } from '../support/onnx-nets.js';
 import { sharedPath } from '../support/shared.js';
@@ -52,9 +52,9 @@ describe.skipIf(!source)('Darknet tiny dreams', () => {
     const ops = await ImageOps.create();
     const noise = noiseImage(160, 160, 7);
     const dreamed = await dreamImage(net, ops, noise, { octaves: 3, octaveScale: 1.4, iterations: 8, step: 2, jitter: 16, seed: 7 });
-    const classify = await ort.InferenceSession.create(file);
+    const classify = await createSession(file, 'cpu');
     const top1 = async (img: Float32Array) => {
-      const out = await classify.run({ image: new ort.Tensor('float32', img, [1, 3, 160, 160]) });
+      const out = await classify.run({ image: floatTensor(img, [1, 3, 160, 160]) });
       const logits = out.logits!.data as Float32Array;
       return logits.indexOf(Math.max(...logits));
     };

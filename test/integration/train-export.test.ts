@@ -1,7 +1,7 @@
 /**
  * Model tooling end to end through the real CLI: train 2 steps on 16 synthetic images,
- * export, load the ONNX files in onnxruntime-node (the server's runtime) and compare with
- * torch's reference outputs, evaluate; refusals of bad data sets; and the committed
+ * export, load the ONNX files in onnxruntime as the server opens them (server/onnx) and
+ * compare with torch's reference outputs, evaluate; refusals of bad data sets; and the committed
  * default model. Python with torch is needed for the first part: without it the tests
  * skip with a reason, except under CI=true where that is a failure.
  */
@@ -11,11 +11,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPython, pythonPath } from '../../cli/python.js';
 import { seedToLatent } from '../../common/latent.js';
 import { ManifestSchema, type Manifest } from '../../common/manifest.js';
+import { createSession, floatTensor } from '../../server/onnx/runtime.js';
 import { expectMatchesReference, resolveDim, testPattern, type ReferenceSummary } from '../support/model-reference.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,14 +59,14 @@ async function checkGenerator(dir: string): Promise<Manifest> {
     expect(bytes.length).toBe(f.bytes);
     if (f.sha256) expect(createHash('sha256').update(bytes).digest('hex'), `${f.path} sha256`).toBe(f.sha256);
   }
-  const session = await ort.InferenceSession.create(join(dir, g.file));
+  const session = await createSession(join(dir, g.file), 'cpu');
   try {
     expect(session.inputNames).toEqual([g.input]);
     expect(session.outputNames).toEqual([g.output]);
     for (const n of [1, 4]) {
       const z = new Float32Array(n * g.latentSize);
       for (let i = 0; i < n; i++) z.set(seedToLatent(i, g.latentSize), i * g.latentSize);
-      const out = (await session.run({ [g.input]: new ort.Tensor('float32', z, [n, g.latentSize]) }))[g.output]!;
+      const out = (await session.run({ [g.input]: floatTensor(z, [n, g.latentSize]) }))[g.output]!;
       expect(out.dims).toEqual([n, 3, g.resolution, g.resolution]);
       const data = out.data as Float32Array;
       let lo = Infinity;
@@ -82,7 +82,7 @@ async function checkGenerator(dir: string): Promise<Manifest> {
     }
     const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as { z: number[][]; image: ReferenceSummary };
     const z = Float32Array.from(ref.z.flat());
-    const out = (await session.run({ [g.input]: new ort.Tensor('float32', z, [ref.z.length, g.latentSize]) }))[g.output]!;
+    const out = (await session.run({ [g.input]: floatTensor(z, [ref.z.length, g.latentSize]) }))[g.output]!;
     expectMatchesReference(out.data as Float32Array, out.dims, ref.image, 'generator');
   } finally {
     await session.release();
@@ -95,19 +95,19 @@ async function checkCritic(dir: string, resolution: number): Promise<Manifest> {
   expect(m.kind).toBe('critic');
   const dream = m.dream!;
   for (const f of m.files ?? []) expect(statSync(join(dir, f.path)).size).toBeLessThan(MAX_BYTES);
-  const session = await ort.InferenceSession.create(join(dir, dream.file));
+  const session = await createSession(join(dir, dream.file), 'cpu');
   try {
     expect(session.outputNames).toEqual(m.outputs!.map((o) => o.name));
     expect(dream.layers.map((l) => l.tensor).sort()).toEqual([...session.outputNames].sort());
     // Any batch and any size divisible by the total downsampling: the dream passes run at display sizes.
     const step = resolution / 4 >= 16 ? 16 : resolution / 4;
     for (const [N, H, W] of [[1, resolution, resolution], [2, resolution * 2, resolution + step * 2]] as const) {
-      const out = await session.run({ [dream.input]: new ort.Tensor('float32', new Float32Array(N * 3 * H * W).fill(0.25), [N, 3, H, W]) });
+      const out = await session.run({ [dream.input]: floatTensor(new Float32Array(N * 3 * H * W).fill(0.25), [N, 3, H, W]) });
       for (const spec of m.outputs!) expect(out[spec.name]!.dims, spec.name).toEqual(spec.dims.map((d) => resolveDim(d, { N, H, W })));
     }
     const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as { input: { shape: number[] }; outputs: Record<string, ReferenceSummary> };
     const [n, , size] = ref.input.shape as [number, number, number, number];
-    const out = await session.run({ [dream.input]: new ort.Tensor('float32', testPattern(n, size), ref.input.shape) });
+    const out = await session.run({ [dream.input]: floatTensor(testPattern(n, size), ref.input.shape) });
     for (const [name, summary] of Object.entries(ref.outputs)) expectMatchesReference(out[name]!.data as Float32Array, out[name]!.dims, summary, name);
   } finally {
     await session.release();
@@ -122,7 +122,7 @@ if (pythonProblem) {
 }
 
 // Generous time limits: each CLI call starts Python and imports torch, slow on a busy 2-core machine.
-describe.skipIf(pythonProblem !== null)('train -> export -> onnxruntime-node -> evaluate (tiny, synthetic data)', () => {
+describe.skipIf(pythonProblem !== null)('train -> export -> onnxruntime -> evaluate (tiny, synthetic data)', () => {
   let tmp: string;
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), 'portraits-train-export-'));
@@ -146,7 +146,7 @@ describe.skipIf(pythonProblem !== null)('train -> export -> onnxruntime-node -> 
     expect(existsSync(join(tmp, 'models', 'nameless', 'manifest.json'))).toBe(false);
   }, 300_000);
 
-  it('exports a generator and a critic that load and match torch in onnxruntime-node', async () => {
+  it('exports a generator and a critic that load and match torch in the server\'s onnxruntime', async () => {
     const out = join(tmp, 'models', 'tiny-face');
     const r = portraits('export', '--run', join(tmp, 'run'), '--out', out, '--data-name', 'synthetic blobs', '--data-terms', 'made by this test; no restrictions');
     expect(r.code, r.err).toBe(0);
@@ -196,7 +196,7 @@ describe('the committed default model', () => {
     console.warn(`skipped: ${why}`);
   }
 
-  it.skipIf(!present)('loads in onnxruntime-node, yields finite images in its declared range, matches torch', async () => {
+  it.skipIf(!present)('loads in the server\'s onnxruntime, yields finite images in its declared range, matches torch', async () => {
     const m = await checkGenerator(dir);
     expect(m.licence.commercialUse).toBe(false);
     const criticId = m.related?.critic;

@@ -13,7 +13,7 @@ import { gaussian } from '../../common/random.js';
 import { resolveConfig } from '../../server/config.js';
 import { DreamNet } from '../../server/dream/net.js';
 import { dreamStyles, generatorSpec, readManifest } from '../../server/models/registry.js';
-import { openSession, ort, type OpenedSession } from '../../server/onnx/runtime.js';
+import { floatTensor, openSession, type OpenedSession } from '../../server/onnx/runtime.js';
 import type { PlanarImage } from '../../server/image/planar-image.js';
 import { connect, nextFrames, startTestServer } from '../support/server.js';
 
@@ -33,7 +33,7 @@ beforeAll(async () => {
   if (opened.provider === 'webgpu') gpu = opened;
   else {
     await opened.session.release();
-    skipReason = `no WebGPU adapter for onnxruntime-node (${opened.fallback}); on Debian 12 install mesa-vulkan-drivers from bookworm-backports (see .ci/run)`;
+    skipReason = `no WebGPU adapter for onnxruntime for Node (${opened.fallback}); on Debian 12 install mesa-vulkan-drivers from bookworm-backports (see .ci/run)`;
     if (process.env.CI === 'true') throw new Error(`CI=true but ${skipReason}`);
     console.warn(`skipped: ${skipReason}`);
   }
@@ -67,7 +67,7 @@ describe('WebGPU provider (software adapter: correctness only)', () => {
     if (!gpu) return ctx.skip(skipReason ?? undefined);
     const { spec } = generatorSpec(manifest);
     for (const batch of [1, 4]) {
-      const z = new ort.Tensor('float32', gaussian(7 + batch, batch * spec.latentSize), [batch, spec.latentSize]);
+      const z = floatTensor(gaussian(7 + batch, batch * spec.latentSize), [batch, spec.latentSize]);
       const a = (await gpu.session.run({ [spec.input]: z }))[spec.output]!.data as Float32Array;
       const b = (await cpu.session.run({ [spec.input]: z }))[spec.output]!.data as Float32Array;
       const diff = maxAbsDiff(a, b);

@@ -1,17 +1,17 @@
 /**
  * Small random ONNX nets for tests (built with the project's proto doorway), and the
  * gradient check the dream-graph tests share: run the compiled graph and the original
- * model in onnxruntime-node and compare the graph's gradient with central finite
+ * model in onnxruntime (server/onnx) and compare the graph's gradient with central finite
  * differences of the objective computed (in float64) from the original's tensor.
  * Any ModelProto works as a source, e.g. a converted Darknet or an exported critic.
  */
-import * as ort from 'onnxruntime-node';
 import { gaussian, splitmix32 } from '../../common/random.js';
 import {
   DataType, encodeModel, floatTensor, int64Tensor, model, node, onnx, valueInfo,
   type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from '../../onnx-compilers/proto.js';
 import { compileDreamGraph, type CompileOptions, type Objective } from '../../onnx-compilers/dream-graph/index.js';
+import { createSession, floatTensor as runtimeFloat, type Session, type Tensor } from '../../server/onnx/runtime.js';
 
 type Attrs = Parameters<typeof node>[3];
 
@@ -168,12 +168,12 @@ export function imageInput(m: ModelProto, name?: string): ValueInfoProto {
   return found;
 }
 
-export async function session(m: ModelProto): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(encodeModel(m), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+export async function session(m: ModelProto): Promise<Session> {
+  return createSession(encodeModel(m), 'cpu', { threads: 1 });
 }
 
 /** The objective per image, in float64, from the original model's tensor (the reference for the compiled graph). */
-export function referenceObjective(t: ort.Tensor, objective: Objective): number[] {
+export function referenceObjective(t: Tensor, objective: Objective): number[] {
   const dims = t.dims.map(Number);
   const data = t.data as Float32Array;
   const [n, c] = [dims[0]!, dims[1] ?? 1];
@@ -251,7 +251,7 @@ export async function gradCheck(
   const x = gaussian(seed, size);
 
   const reference = async (input: Float32Array): Promise<number[]> => {
-    const out = await original.run({ [inputName]: new ort.Tensor('float32', input, dims) });
+    const out = await original.run({ [inputName]: runtimeFloat(input, dims) });
     return referenceObjective(out[objective.tensor]!, objective);
   };
   // Summed objective at many inputs: one batched run when the source's batch size is free.
@@ -266,11 +266,11 @@ export async function gradCheck(
     if (!batchable && !frozen) return Promise.all(inputs.map(async (i) => total(await reference(i))));
     const all = new Float32Array(size * inputs.length);
     inputs.forEach((input, k) => all.set(input, k * size));
-    const out = await (frozen ?? original).run({ [inputName]: new ort.Tensor('float32', all, [dims[0]! * inputs.length, ...dims.slice(1)]) });
+    const out = await (frozen ?? original).run({ [inputName]: runtimeFloat(all, [dims[0]! * inputs.length, ...dims.slice(1)]) });
     const perImage = referenceObjective(out[objective.tensor]!, objective);
     return inputs.map((_, k) => total(perImage.slice(k * dims[0]!, (k + 1) * dims[0]!)));
   };
-  const out = await dream.run({ image: new ort.Tensor('float32', x, dims) });
+  const out = await dream.run({ image: runtimeFloat(x, dims) });
   const grad = out['grad']!.data as Float32Array;
   const value = Array.from(out['objective']!.data as Float32Array);
   if (out['grad']!.dims.join() !== dims.join()) throw new Error(`grad has shape [${out['grad']!.dims}], expected [${dims}]`);
@@ -352,9 +352,9 @@ export async function freezeActivations(m: ModelProto, inputName: string, x: Flo
     probeModel.graph!.output!.push({ name: n.output![1]!, type: { tensorType: { elemType: DataType.INT64 } } });
   });
   const probe = await session(probeModel);
-  const out = await probe.run({ [inputName]: new ort.Tensor('float32', x, dims) });
+  const out = await probe.run({ [inputName]: runtimeFloat(x, dims) });
   await probe.release();
-  const tiledDims = (t: ort.Tensor): number[] => [Number(t.dims[0]) * batches, ...t.dims.slice(1).map(Number)];
+  const tiledDims = (t: Tensor): number[] => [Number(t.dims[0]) * batches, ...t.dims.slice(1).map(Number)];
   acts.forEach((n, k) => {
     const z = out[n.input![0]!]!;
     const alpha = n.opType === 'Relu' ? 0 : n.attribute?.find((a) => a.name === 'alpha')?.f ?? 0.01;

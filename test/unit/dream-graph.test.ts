@@ -3,9 +3,9 @@
  * op family plus a mixed deep net, at odd and even sizes, dynamic and fixed image sizes.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
 import { compileDreamGraph, listDreamLayers, type Objective } from '../../onnx-compilers/dream-graph/index.js';
 import { encodeModel, floatTensor } from '../../onnx-compilers/proto.js';
+import { floatTensor as runtimeFloat } from '../../server/onnx/runtime.js';
 import { gradCheck, NetBuilder, session } from '../support/onnx-nets.js';
 import type { ModelProto } from '../../onnx-compilers/proto.js';
 
@@ -288,7 +288,7 @@ describe('the compiled model', () => {
     expect(g.output!.map((o) => o.name)).toEqual(['objective', 'grad']);
     expect(compiled.opsetImport![0]!.version).toBe(13);
     const s = await session(compiled);
-    const out = await s.run({ image: new ort.Tensor('float32', new Float32Array(3 * 3 * 21 * 14).fill(0.5), [3, 3, 21, 14]) });
+    const out = await s.run({ image: runtimeFloat(new Float32Array(3 * 3 * 21 * 14).fill(0.5), [3, 3, 21, 14]) });
     expect(out['objective']!.dims).toEqual([3]);
     expect(out['grad']!.dims).toEqual([3, 3, 21, 14]);
     await s.release();

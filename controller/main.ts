@@ -5,7 +5,7 @@
  * socket (through steer.ts) and never to another widget. The socket (and its
  * reconnection policy) is the one the display uses.
  */
-import { openSocket } from '../display/socket.js';
+import { openSocket } from '../common/socket-client.js';
 import { exposeControllerDebug } from './debug.js';
 import { byId } from './dom.js';
 import { FaceRenderer } from './faces.js';

@@ -8,7 +8,7 @@
  */
 import type { TabletStatus } from '../common/protocol.js';
 import type { LiveState, StatePatch } from '../common/state.js';
-import type { PageSocket } from '../display/socket.js';
+import type { PageSocket } from '../common/socket-client.js';
 import { ANSWER_TIMEOUT_MS, type MessageLine } from './widgets/message.js';
 
 /** About 30 updates a second: smooth at the server's frame rate, well inside the socket's event budget. */

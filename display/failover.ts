@@ -9,7 +9,7 @@
  * Outside a cluster no 'peers' arrive and nothing here ever acts.
  */
 import type { PeerInfo } from '../common/protocol.js';
-import type { PageSocket } from './socket.js';
+import type { PageSocket } from '../common/socket-client.js';
 
 /** Unreachable for this long before trying the next node: longer than a restart's first retries, short enough for a gallery. */
 export const SWITCH_AFTER_MS = 2000;

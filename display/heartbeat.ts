@@ -5,7 +5,7 @@
  * up to it. Sent on every (re)connect too, so a restarted server knows at once.
  */
 import type { Heartbeat } from '../common/protocol.js';
-import type { PageSocket } from './socket.js';
+import type { PageSocket } from '../common/socket-client.js';
 
 export const HEARTBEAT_MS = 5000;
 

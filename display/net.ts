@@ -6,7 +6,7 @@
  */
 import { FRAME_MIME, type FrameMeta } from '../common/frame.js';
 import type { LiveState } from '../common/state.js';
-import { openSocket, type PageSocket } from './socket.js';
+import { openSocket, type PageSocket } from '../common/socket-client.js';
 import { followPeers } from './failover.js';
 
 export interface DisplayNetHandlers {

@@ -5,7 +5,7 @@
  * scanner. Anyone may capture at any time, turn or not; the server keeps a per-tablet budget.
  */
 import type { CaptureAck } from '../../common/protocol.js';
-import type { PageSocket } from '../../display/socket.js';
+import type { PageSocket } from '../../common/socket-client.js';
 import type { MessageLine } from './message.js';
 
 const ACK_TIMEOUT_MS = 10_000;

@@ -1,5 +1,5 @@
 /** The big button: asks the server to travel to a fresh random face and reports a refusal. */
-import type { PageSocket } from '../../display/socket.js';
+import type { PageSocket } from '../../common/socket-client.js';
 import { ANSWER_TIMEOUT_MS, type MessageLine } from './message.js';
 
 export function newFaceWidget(socket: PageSocket, button: HTMLButtonElement, message: MessageLine): void {

@@ -5,7 +5,7 @@
  * is on it (the server's echo would otherwise fight the drag).
  */
 import { StateSchema } from '../../common/state.js';
-import type { PageSocket } from '../../display/socket.js';
+import type { PageSocket } from '../../common/socket-client.js';
 import { ANSWER_TIMEOUT_MS, type MessageLine } from './message.js';
 
 const SPEED = StateSchema.shape.walk.shape.speed;

@@ -1,12 +1,13 @@
 /**
- * Opens the typed socket both pages use. The event maps from common/protocol.ts are the
- * type parameters, so an event name or payload can only be spelled there.
+ * Opens the typed socket both pages use (the display and the tablet; the server never
+ * imports this). The event maps from protocol.ts are the type parameters, so an event
+ * name or payload can only be spelled there.
  * The installation runs unattended: the socket never gives up reconnecting, backs off
  * with jitter (so a room full of displays does not hammer a restarting server in step),
  * and retries even when the server refused the handshake.
  */
 import { io, type Socket } from 'socket.io-client';
-import { SOCKET_PATH, type ClientToServerEvents, type Role, type ServerToClientEvents } from '../common/protocol.js';
+import { SOCKET_PATH, type ClientToServerEvents, type Role, type ServerToClientEvents } from './protocol.js';
 
 export type PageSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -24,7 +25,7 @@ const RECONNECT = Object.freeze({
 /** After a refused handshake socket.io stops retrying on its own; wait about this long, then try again. */
 const REFUSED_RETRY_MS = 3000;
 
-/** `auth` adds to the handshake (a wall display's `screen`, common/wall.ts). */
+/** `auth` adds to the handshake (a wall display's `screen`, wall.ts). */
 export function openSocket(role: Role, auth: Record<string, string> = {}): PageSocket {
   const socket: PageSocket = io({ auth: { ...auth, role }, path: SOCKET_PATH, ...RECONNECT });
   socket.on('connect_error', () => {

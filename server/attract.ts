@@ -10,6 +10,7 @@
  * and attract waits.
  */
 import type { LiveState, StatePatch } from '../common/state.js';
+import { Emitter } from '../common/emitter.js';
 import { logger } from './log.js';
 import type { Step, Store } from './store.js';
 
@@ -35,7 +36,8 @@ export class Attract {
   private timer: NodeJS.Timeout | null = null;
   private readonly unsubscribe: () => void;
   private readonly clock: () => number;
-  private readonly listeners = new Set<(active: boolean) => void>();
+  /** A listener's throw reaches the caller (check() or the store change that ended the wander). */
+  private readonly listeners = new Emitter<[active: boolean]>();
 
   constructor(
     private readonly store: Store,
@@ -56,8 +58,7 @@ export class Attract {
 
   /** Called with true when the wander starts and false when it ends. */
   onChange(listener: (active: boolean) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.on(listener);
   }
 
   /** Checks once a second; tests call check() with their own clock instead. */
@@ -91,7 +92,7 @@ export class Attract {
     }
     this.activeSince = this.clock();
     log.info({ mode: this.opts.mode, idleSeconds: this.opts.idleSeconds }, 'nobody around: the installation wanders by itself');
-    for (const listener of this.listeners) listener(true);
+    this.listeners.emit(true);
   }
 
   /**
@@ -119,6 +120,6 @@ export class Attract {
     const seconds = Math.round((this.clock() - (this.activeSince ?? this.clock())) / 1000);
     this.activeSince = null;
     log.info({ seconds }, `attract mode ended: ${why}`);
-    for (const listener of this.listeners) listener(false);
+    this.listeners.emit(false);
   }
 }

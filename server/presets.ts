@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { Emitter } from '../common/emitter.js';
 import { PresetCommandSchema, PresetNameSchema, type PresetAck } from '../common/protocol.js';
 import { PatchSchema, StateSchema, describeError, type LiveState, type StatePatch } from '../common/state.js';
 import { logger } from './log.js';
@@ -95,8 +96,8 @@ export type PresetWrite = (name: string, preset: Preset | null) => void;
 
 export class PresetStore {
   private readonly presets = new Map<string, Preset>();
-  private readonly listeners = new Set<(names: string[]) => void>();
-  private readonly writeListeners = new Set<PresetWrite>();
+  private readonly listeners = new Emitter<[names: string[]]>((err) => log.error({ err: (err as Error).message }, 'preset listener failed'));
+  private readonly writeListeners = new Emitter<Parameters<PresetWrite>>((err) => log.error({ err: (err as Error).message }, 'preset write listener failed'));
   /** Disk writes run one at a time, so the memory map and the folder agree on the last writer. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -146,14 +147,12 @@ export class PresetStore {
   }
 
   onChange(listener: (names: string[]) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.on(listener);
   }
 
   /** Saves and deletes made here (not those adopted from the cluster). */
   onWrite(listener: PresetWrite): () => void {
-    this.writeListeners.add(listener);
-    return () => this.writeListeners.delete(listener);
+    return this.writeListeners.on(listener);
   }
 
   /**
@@ -234,13 +233,7 @@ export class PresetStore {
   }
 
   private wrote(name: string, preset: Preset | null): void {
-    for (const listener of this.writeListeners) {
-      try {
-        listener(name, preset);
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'preset write listener failed');
-      }
-    }
+    this.writeListeners.emit(name, preset);
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -251,13 +244,7 @@ export class PresetStore {
 
   private changed(): string[] {
     const names = this.names();
-    for (const listener of this.listeners) {
-      try {
-        listener(names);
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'preset listener failed');
-      }
-    }
+    this.listeners.emit(names);
     return names;
   }
 }

@@ -3,6 +3,7 @@
  * apply()/command(); each patch is parsed with common/state.ts, so types sent over the
  * wire are never trusted. Invalid input changes nothing and says why.
  */
+import { Emitter } from '../common/emitter.js';
 import { CommandSchema, type Ack } from '../common/protocol.js';
 import { DEFAULT_STATE, PatchSchema, StateSchema, describeError, mergeState, type LiveState, type StatePatch } from '../common/state.js';
 import { randomSeed } from '../common/random.js';
@@ -38,8 +39,8 @@ export interface StoreOptions {
 export class Store {
   private current: LiveState;
   private versionNo = 0;
-  private readonly listeners = new Set<Listener>();
-  private readonly commitHooks = new Set<(change: CommittedChange) => void>();
+  private readonly listeners = new Emitter<Parameters<Listener>>((err) => log.error({ err: (err as Error).message }, 'state listener failed'));
+  private readonly commitHooks = new Emitter<[CommittedChange]>((err) => log.error({ err: (err as Error).message }, 'commit hook failed'));
 
   private readonly validate: StoreOptions['validate'];
 
@@ -80,14 +81,12 @@ export class Store {
   }
 
   subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.on(listener);
   }
 
   /** Called after each change committed by apply/command/applyMany (not by adopt), after the listeners. */
   onCommit(hook: (change: CommittedChange) => void): () => void {
-    this.commitHooks.add(hook);
-    return () => this.commitHooks.delete(hook);
+    return this.commitHooks.on(hook);
   }
 
   /**
@@ -112,7 +111,7 @@ export class Store {
     if (JSON.stringify(next) === JSON.stringify(this.current)) return { ok: true, version: this.versionNo };
     this.current = next;
     this.versionNo += 1;
-    this.notify(source, origin);
+    this.listeners.emit(this.current, this.versionNo, source, origin);
     return { ok: true, version: this.versionNo };
   }
 
@@ -152,26 +151,9 @@ export class Store {
     if (invalid) return this.refuse(source, invalid);
     this.current = next;
     this.versionNo += 1;
-    this.notify(source, origin);
-    const change: CommittedChange = origin === undefined ? { patches, source } : { patches, source, origin };
-    for (const hook of this.commitHooks) {
-      try {
-        hook(change);
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'commit hook failed');
-      }
-    }
+    this.listeners.emit(this.current, this.versionNo, source, origin);
+    this.commitHooks.emit(origin === undefined ? { patches, source } : { patches, source, origin });
     return { ok: true, version: this.versionNo };
-  }
-
-  private notify(source: Source, origin?: string): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(this.current, this.versionNo, source, origin);
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'state listener failed');
-      }
-    }
   }
 
   private refuse(source: Source, error: string): Ack {

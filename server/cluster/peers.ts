@@ -6,6 +6,7 @@
  * working when Redis and a node fail together.
  */
 import type { PeerInfo } from '../../common/protocol.js';
+import { Emitter } from '../../common/emitter.js';
 import { logger } from '../log.js';
 import type { RedisLink } from './redis-connection.js';
 
@@ -26,7 +27,8 @@ export class Peers {
   /** Every origin a peer has had since start: a display loaded from a node that has since died must still be let in (CORS). */
   private readonly seenOrigins = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-  private readonly listeners = new Set<(peers: PeerInfo[]) => void>();
+  /** A listener's throw ends the heartbeat's update (logged there, the list already taken). */
+  private readonly listeners = new Emitter<[peers: PeerInfo[]]>();
   private beating = false;
   /** Until then, nodes missing from Redis are kept: after Redis restarts empty, the others re-register within a beat. */
   private graceUntil = 0;
@@ -52,8 +54,8 @@ export class Peers {
     return [...this.seenOrigins];
   }
 
-  onChange(listener: (peers: PeerInfo[]) => void): void {
-    this.listeners.add(listener);
+  onChange(listener: (peers: PeerInfo[]) => void): () => void {
+    return this.listeners.on(listener);
   }
 
   start(): void {
@@ -106,7 +108,7 @@ export class Peers {
         // not a URL: never an allowed origin
       }
     }
-    for (const listener of this.listeners) listener(next);
+    this.listeners.emit(next);
   }
 
   /** Leaves the list at once (a clean shutdown), instead of after the key expires. */

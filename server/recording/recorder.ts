@@ -23,6 +23,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FrameMeta } from '../../common/frame.js';
+import { Emitter } from '../../common/emitter.js';
 import { logger } from '../log.js';
 import { freeBytes, formatBytes } from './disk-space.js';
 import { checkFfmpeg, VideoEncoder, type EncoderOutput } from './ffmpeg.js';
@@ -110,7 +111,7 @@ export class LiveRecorder {
   private last: FinishedRecording | undefined;
   private starting = false;
   private readonly clock: () => number;
-  private readonly listeners = new Set<(status: RecordingStatus) => void>();
+  private readonly listeners = new Emitter<[status: RecordingStatus]>((err) => log.error({ err: (err as Error).message }, 'recording listener failed'));
 
   constructor(private readonly opts: RecorderOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -122,8 +123,7 @@ export class LiveRecorder {
 
   /** Called after every start and stop (OSC feedback). */
   onChange(listener: (status: RecordingStatus) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.on(listener);
   }
 
   status(): RecordingStatus {
@@ -285,13 +285,6 @@ export class LiveRecorder {
   }
 
   private emit(): void {
-    const status = this.status();
-    for (const listener of this.listeners) {
-      try {
-        listener(status);
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'recording listener failed');
-      }
-    }
+    this.listeners.emit(this.status());
   }
 }

@@ -37,7 +37,7 @@ export interface TabletsResult {
   sent: number;
   acked: number;
   refused: number;
-  /** Refusal reasons, with queue positions folded together. */
+  /** Refusals by their code (common/protocol.ts RefusalCode). */
   refusedReasons: Record<string, number>;
   unanswered: number;
   stateEvents: number;
@@ -121,8 +121,8 @@ async function main(): Promise<void> {
     acked += 1;
     if (reply.startsWith('[{"ok":true')) return;
     refused += 1;
-    const error = ((JSON.parse(reply) as [{ error?: string }])[0]?.error ?? 'no reason').replace(/\d+/g, 'N');
-    reasons[error] = (reasons[error] ?? 0) + 1;
+    const code = (JSON.parse(reply) as [{ code?: string }])[0]?.code ?? 'no code';
+    reasons[code] = (reasons[code] ?? 0) + 1;
   };
   const tablets: Tablet[] = [];
   for (let i = 0; i < Number(count); i++) {

@@ -23,7 +23,12 @@ export type Role = z.infer<typeof RoleSchema>;
  */
 export const VJ_ONLY_KEYS = Object.freeze(['display', 'loop', 'visitorLock'] as const);
 
-/** Room names: displays are reached by broadcasting to a room, never by looping over sockets. */
+/**
+ * Room names, for what every socket of a role hears alike: the controllers' status and preset
+ * lists, the displays' peer list (and counting either). Frames are not a room broadcast: they
+ * reach the displays by a loop over their links, each with its own acknowledgement and
+ * one-slot mailbox, so a slow display never holds up the others (server/displays.ts).
+ */
 export const ROOMS = { display: 'display', controller: 'controller' } as const;
 
 export const CommandSchema = z.discriminatedUnion('type', [
@@ -32,7 +37,47 @@ export const CommandSchema = z.discriminatedUnion('type', [
 ]);
 export type Command = z.infer<typeof CommandSchema>;
 
-export type Ack = { ok: true; version: number } | { ok: false; error: string };
+/**
+ * Why a request was refused, for the program on the other end to act on (in the manner of
+ * socket.io's `DisconnectReason`); the `error` beside it says the same to a person. HTTP
+ * answers a refusal with the status its code maps to (server/inputs/http-hardening.ts).
+ * - 'invalid': the input will never be accepted as sent (a malformed or out-of-range value, an unknown name); HTTP 400
+ * - 'not-your-turn': another tablet steers; this one is in the queue and may try again later; 409
+ * - 'locked': the performer has locked the tablets (state.visitorLock); try again later; 409
+ * - 'rate-limited': over a budget (events per socket, captures per tablet, requests or wrong tokens per address); 429
+ * - 'needs-admin': only the VJ/administrator may do this; send the admin token; 401
+ * - 'forbidden': not for this client at all (a wrong admin token, a display sending input); 403
+ * - 'not-found': no such preset or file; 404
+ * - 'full': no room left (the preset limit); 409
+ * - 'too-large': the request body is over the cap; 413
+ * - 'unavailable': this server does not offer it (capturing without a capture folder); 501
+ * - 'failed': the server failed to do it (a disk error, an internal error); 500
+ */
+export type RefusalCode =
+  | 'invalid'
+  | 'not-your-turn'
+  | 'locked'
+  | 'rate-limited'
+  | 'needs-admin'
+  | 'forbidden'
+  | 'not-found'
+  | 'full'
+  | 'too-large'
+  | 'unavailable'
+  | 'failed';
+
+/** A refused request, the same shape in every acknowledgement and every HTTP refusal body. */
+export interface Refusal {
+  ok: false;
+  code: RefusalCode;
+  error: string;
+}
+
+export function refusal(code: RefusalCode, error: string): Refusal {
+  return { ok: false, code, error };
+}
+
+export type Ack = { ok: true; version: number } | Refusal;
 
 /**
  * Preset names double as file names, so they are plain: letters, digits, _ - and inner
@@ -53,7 +98,7 @@ export const PresetCommandSchema = z.discriminatedUnion('op', [
 export type PresetCommand = z.infer<typeof PresetCommandSchema>;
 
 /** The preset names after the command; `version` is the state version a load produced. */
-export type PresetAck = { ok: true; names: string[]; version?: number } | { ok: false; error: string };
+export type PresetAck = { ok: true; names: string[]; version?: number } | Refusal;
 
 /**
  * A display's sign of life, every few seconds: how often it draws, how many frames it has
@@ -97,7 +142,7 @@ export interface TabletStatus {
 /** Save the portrait on screen (PNG + JSON sidecar) for the visitor to fetch from their phone. */
 export type CaptureAck =
   | { ok: true; id: string; /** The capture's page on the installation's network (for the QR code). */ url: string; /** The QR code of `url`, as an SVG data URL. */ qr: string }
-  | { ok: false; error: string };
+  | Refusal;
 
 /** GET /api/tablet: what the controller page needs to build itself. */
 export interface TabletSetup {

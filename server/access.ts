@@ -11,7 +11,7 @@
  * Transport-neutral: server/inputs/socket.ts and server/inputs/http-hardening.ts apply it.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { VJ_ONLY_KEYS } from '../common/protocol.js';
+import { VJ_ONLY_KEYS, refusal, type Refusal } from '../common/protocol.js';
 import type { Source } from './store.js';
 
 export type Access = 'visitor' | 'admin';
@@ -19,12 +19,6 @@ export type Access = 'visitor' | 'admin';
 export interface AccessPolicy {
   /** The configured secret; undefined means "loopback is admin". */
   adminToken?: string | undefined;
-}
-
-/** An admin claim that failed: 401 when no credentials came, 403 when wrong ones did. */
-export interface Refusal {
-  status: 401 | 403;
-  error: string;
 }
 
 export const ADMIN_REQUIRED = 'this needs the VJ/administrator: send the admin token (HTTP: Authorization: Bearer <adminToken>)';
@@ -53,10 +47,10 @@ export function decideAccess(policy: AccessPolicy, address: string | undefined, 
   const presented = token !== undefined && token !== null && token !== '';
   if (policy.adminToken !== undefined) {
     if (!presented) return 'visitor';
-    return tokenMatches(token, policy.adminToken) ? 'admin' : { status: 403, error: 'the admin token is wrong' };
+    return tokenMatches(token, policy.adminToken) ? 'admin' : refusal('forbidden', 'the admin token is wrong');
   }
   if (isLoopback(address)) return 'admin';
-  return presented ? { status: 403, error: 'no adminToken is configured: VJ/administrator control is only possible from the server machine itself' } : 'visitor';
+  return presented ? refusal('forbidden', 'no adminToken is configured: VJ/administrator control is only possible from the server machine itself') : 'visitor';
 }
 
 /** The VJ-only sections a patch touches, or null when a visitor may send it (the store still validates it). */
@@ -66,16 +60,16 @@ export function vjOnlyKeysIn(patch: unknown): string[] | null {
   return found.length ? found : null;
 }
 
-/** Why a visitor may not send this patch, or null. */
-export function visitorPatchRefusal(patch: unknown): string | null {
+/** Why a visitor may not send this patch ('needs-admin'), or null. */
+export function visitorPatchRefusal(patch: unknown): Refusal | null {
   const keys = vjOnlyKeysIn(patch);
-  return keys ? `${keys.join(', ')}: only the VJ/administrator may change ${keys.length > 1 ? 'these' : 'this'}` : null;
+  return keys ? refusal('needs-admin', `${keys.join(', ')}: only the VJ/administrator may change ${keys.length > 1 ? 'these' : 'this'}`) : null;
 }
 
-/** Visitors may list and load presets; saving, overwriting and deleting is the VJ's. */
-export function visitorPresetRefusal(command: unknown): string | null {
+/** Visitors may list and load presets; saving, overwriting and deleting is the VJ's ('needs-admin'). */
+export function visitorPresetRefusal(command: unknown): Refusal | null {
   const op = command && typeof command === 'object' ? (command as { op?: unknown }).op : undefined;
-  return op === 'save' || op === 'delete' ? `presets: only the VJ/administrator may ${op} presets` : null;
+  return op === 'save' || op === 'delete' ? refusal('needs-admin', `presets: only the VJ/administrator may ${op} presets`) : null;
 }
 
 /**

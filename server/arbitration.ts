@@ -16,7 +16,7 @@
  * called for each tablet whose status changed. In a cluster a TurnGate makes the turn the
  * whole wall's: one tablet on any node steers at a time (server/cluster/shared-turn.ts).
  */
-import type { Ack, TabletStatus } from '../common/protocol.js';
+import { refusal, type Ack, type Refusal, type TabletStatus } from '../common/protocol.js';
 import type { Access } from './access.js';
 import type { Attract } from './attract.js';
 import type { Source, Step, Store } from './store.js';
@@ -30,7 +30,7 @@ export interface TurnOptions {
   clock?: () => number;
 }
 
-export type TurnDecision = { ok: true } | { ok: false; error: string };
+export type TurnDecision = { ok: true } | Refusal;
 
 type Notify = (id: string, status: Omit<TabletStatus, 'attract'>) => void;
 
@@ -133,7 +133,7 @@ export class Turns {
     }
     this.publish();
     const position = this.queue.indexOf(id) + 1;
-    return { ok: false, error: `wait for your turn: another visitor is steering (you are number ${position} in the queue)` };
+    return refusal('not-your-turn', `wait for your turn: another visitor is steering (you are number ${position} in the queue)`);
   }
 
   /** Ends lapsed turns and refreshes the countdowns; call about once a second. */

@@ -10,7 +10,7 @@ import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Emitter } from '../common/emitter.js';
-import { PresetCommandSchema, PresetNameSchema, type PresetAck } from '../common/protocol.js';
+import { PresetCommandSchema, PresetNameSchema, refusal, type PresetAck, type RefusalCode } from '../common/protocol.js';
 import { PatchSchema, StateSchema, describeError, type LiveState, type StatePatch } from '../common/state.js';
 import { logger } from './log.js';
 import type { Source, Store } from './store.js';
@@ -31,7 +31,7 @@ export type Preset = z.infer<typeof PresetFileSchema>;
 export class PresetError extends Error {
   constructor(
     message: string,
-    readonly code: 'invalid' | 'not-found' | 'forbidden' | 'full' | 'failed',
+    readonly code: Extract<RefusalCode, 'invalid' | 'not-found' | 'needs-admin' | 'locked' | 'full' | 'failed'>,
   ) {
     super(message);
   }
@@ -249,12 +249,6 @@ export class PresetStore {
   }
 }
 
-export interface PresetResult {
-  ack: PresetAck;
-  /** An HTTP status for the same outcome. */
-  status: 200 | 400 | 403 | 404 | 409 | 500;
-}
-
 function invalidName(name: unknown): string {
   try {
     checkName(name);
@@ -264,41 +258,40 @@ function invalidName(name: unknown): string {
   }
 }
 
-const STATUS: Record<PresetError['code'], PresetResult['status']> = { invalid: 400, 'not-found': 404, forbidden: 403, full: 409, failed: 500 };
-
 /**
  * One preset command from a tablet, HTTP or OSC. Visitors (tablets) may list, load and save
  * new names, but not overwrite or delete, and nothing while the VJ has locked them out.
+ * A refusal's code says why (HTTP answers with its status).
  */
-export async function runPresetCommand(presets: PresetStore, store: Store, command: unknown, source: Source, origin?: string): Promise<PresetResult> {
+export async function runPresetCommand(presets: PresetStore, store: Store, command: unknown, source: Source, origin?: string): Promise<PresetAck> {
   const parsed = PresetCommandSchema.safeParse(command);
   if (!parsed.success) {
     const name = command && typeof command === 'object' ? (command as { name?: unknown }).name : undefined;
     const error = name !== undefined && !PresetNameSchema.safeParse(name).success ? invalidName(name) : describeError(parsed.error);
-    return { ack: { ok: false, error }, status: 400 };
+    return refusal('invalid', error);
   }
   const cmd = parsed.data;
   try {
-    if (source === 'tablet' && cmd.op !== 'list' && store.state.visitorLock) throw new PresetError('locked: the performer has the controls right now', 'forbidden');
+    if (source === 'tablet' && cmd.op !== 'list' && store.state.visitorLock) throw new PresetError('locked: the performer has the controls right now', 'locked');
     switch (cmd.op) {
       case 'list':
-        return { ack: { ok: true, names: presets.names() }, status: 200 };
+        return { ok: true, names: presets.names() };
       case 'load': {
         const ack = store.apply(presets.patchFor(cmd.name), source, origin);
-        if (!ack.ok) return { ack, status: 400 };
-        return { ack: { ok: true, names: presets.names(), version: ack.version }, status: 200 };
+        if (!ack.ok) return ack;
+        return { ok: true, names: presets.names(), version: ack.version };
       }
       case 'save':
-        if (source === 'tablet' && presets.has(cmd.name)) throw new PresetError(`a preset named '${cmd.name}' exists; only the VJ or staff may overwrite it`, 'forbidden');
-        return { ack: { ok: true, names: await presets.save(cmd.name, store.state) }, status: 200 };
+        if (source === 'tablet' && presets.has(cmd.name)) throw new PresetError(`a preset named '${cmd.name}' exists; only the VJ or staff may overwrite it`, 'needs-admin');
+        return { ok: true, names: await presets.save(cmd.name, store.state) };
       case 'delete':
-        if (source === 'tablet') throw new PresetError('only the VJ or staff may delete presets', 'forbidden');
-        return { ack: { ok: true, names: await presets.delete(cmd.name) }, status: 200 };
+        if (source === 'tablet') throw new PresetError('only the VJ or staff may delete presets', 'needs-admin');
+        return { ok: true, names: await presets.delete(cmd.name) };
     }
   } catch (err) {
     if (err instanceof PresetError) {
-      log.warn({ source, op: cmd.op, error: err.message }, 'preset command refused');
-      return { ack: { ok: false, error: err.message }, status: STATUS[err.code] };
+      log.warn({ source, op: cmd.op, code: err.code, error: err.message }, 'preset command refused');
+      return refusal(err.code, err.message);
     }
     throw err;
   }

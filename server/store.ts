@@ -4,7 +4,7 @@
  * wire are never trusted. Invalid input changes nothing and says why.
  */
 import { Emitter } from '../common/emitter.js';
-import { CommandSchema, type Ack } from '../common/protocol.js';
+import { CommandSchema, refusal, type Ack, type Refusal, type RefusalCode } from '../common/protocol.js';
 import { DEFAULT_STATE, PatchSchema, StateSchema, describeError, mergeState, type LiveState, type StatePatch } from '../common/state.js';
 import { randomSeed } from '../common/random.js';
 import { logger } from './log.js';
@@ -70,11 +70,11 @@ export class Store {
    * all of it): an OSC bundle. If any step is invalid nothing changes.
    */
   applyMany(steps: readonly Step[], source: Source, origin?: string): Ack {
-    if (steps.length === 0) return this.refuse(source, 'nothing to apply');
+    if (steps.length === 0) return this.refuse(source, 'invalid', 'nothing to apply');
     const patches: StatePatch[] = [];
     for (const step of steps) {
       const patch = 'command' in step ? this.commandPatch(step.command, source) : this.checkPatch(step.patch, source);
-      if (typeof patch === 'string') return this.refuse(source, patch);
+      if ('ok' in patch) return this.refuse(source, patch.code, patch.error);
       patches.push(patch);
     }
     return this.commit(patches, source, origin);
@@ -107,7 +107,7 @@ export class Store {
    */
   adopt(state: unknown, source: Source, origin?: string): Ack {
     const next = this.check(state);
-    if (typeof next === 'string') return this.refuse(source, next);
+    if (typeof next === 'string') return this.refuse(source, 'invalid', next);
     if (JSON.stringify(next) === JSON.stringify(this.current)) return { ok: true, version: this.versionNo };
     this.current = next;
     this.versionNo += 1;
@@ -115,18 +115,18 @@ export class Store {
     return { ok: true, version: this.versionNo };
   }
 
-  private checkPatch(patch: unknown, source: Source): StatePatch | string {
+  private checkPatch(patch: unknown, source: Source): StatePatch | Refusal {
     const parsed = PatchSchema.safeParse(patch);
-    if (!parsed.success) return describeError(parsed.error);
+    if (!parsed.success) return refusal('invalid', describeError(parsed.error));
     const locked = this.lockedOut(source);
     if (locked) return locked;
-    if (source === 'tablet' && parsed.data.visitorLock !== undefined) return 'visitorLock can only be set by the VJ or an administrator';
+    if (source === 'tablet' && parsed.data.visitorLock !== undefined) return refusal('needs-admin', 'visitorLock can only be set by the VJ or an administrator');
     return parsed.data;
   }
 
-  private commandPatch(command: unknown, source: Source): StatePatch | string {
+  private commandPatch(command: unknown, source: Source): StatePatch | Refusal {
     const parsed = CommandSchema.safeParse(command);
-    if (!parsed.success) return describeError(parsed.error);
+    if (!parsed.success) return refusal('invalid', describeError(parsed.error));
     const locked = this.lockedOut(source);
     if (locked) return locked;
     switch (parsed.data.type) {
@@ -136,8 +136,8 @@ export class Store {
   }
 
   /** Tablets are refused while the VJ has locked visitor input; the message is shown on the tablet. */
-  private lockedOut(source: Source): string | null {
-    return source === 'tablet' && this.current.visitorLock ? 'locked: the performer has the controls right now' : null;
+  private lockedOut(source: Source): Refusal | null {
+    return source === 'tablet' && this.current.visitorLock ? refusal('locked', 'locked: the performer has the controls right now') : null;
   }
 
   private commit(patches: readonly StatePatch[], source: Source, origin?: string): Ack {
@@ -145,10 +145,10 @@ export class Store {
     try {
       for (const patch of patches) next = mergeState(next, patch);
     } catch (err) {
-      return this.refuse(source, (err as Error).message);
+      return this.refuse(source, 'invalid', (err as Error).message);
     }
     const invalid = this.validate?.(next);
-    if (invalid) return this.refuse(source, invalid);
+    if (invalid) return this.refuse(source, 'invalid', invalid);
     this.current = next;
     this.versionNo += 1;
     this.listeners.emit(this.current, this.versionNo, source, origin);
@@ -156,8 +156,8 @@ export class Store {
     return { ok: true, version: this.versionNo };
   }
 
-  private refuse(source: Source, error: string): Ack {
-    log.warn({ source, error }, 'invalid input refused');
-    return { ok: false, error };
+  private refuse(source: Source, code: RefusalCode, error: string): Refusal {
+    log.warn({ source, code, error }, 'input refused');
+    return refusal(code, error);
   }
 }

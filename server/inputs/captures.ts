@@ -11,7 +11,7 @@ import { networkInterfaces } from 'node:os';
 import express, { type Router } from 'express';
 import { TokenBucket } from 'limiter';
 import QRCode from 'qrcode';
-import type { CaptureAck } from '../../common/protocol.js';
+import { refusal, type CaptureAck } from '../../common/protocol.js';
 import type { LiveState } from '../../common/state.js';
 import { isLoopback } from '../access.js';
 import { AI_NOTICE, CAPTURE_ID, type Captures } from '../captures.js';
@@ -53,7 +53,7 @@ export function captureRequests(captures: Captures, state: () => Readonly<LiveSt
         bucket.content = CAPTURE_BURST;
         buckets.set(socketId, bucket);
       }
-      if (!bucket.tryRemoveTokens(1)) return { ok: false, error: 'that was a lot of pictures: wait a few seconds before the next one' };
+      if (!bucket.tryRemoveTokens(1)) return refusal('rate-limited', 'that was a lot of pictures: wait a few seconds before the next one');
       const id = await captures.save(state());
       const url = `${publicBase(opts.publicUrl, host, opts.port(), opts.listenHost)}/captures/${id}`;
       const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2, color: { dark: '#000000', light: '#ffffff' } });

@@ -9,7 +9,8 @@ import type { Server } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { MemoryStore, rateLimit } from 'express-rate-limit';
-import { ADMIN_REQUIRED, decideAccess, type Access, type AccessPolicy, type Refusal } from '../access.js';
+import { refusal, type Refusal, type RefusalCode } from '../../common/protocol.js';
+import { ADMIN_REQUIRED, decideAccess, type Access, type AccessPolicy } from '../access.js';
 import { logger } from '../log.js';
 
 const log = logger('http');
@@ -67,13 +68,35 @@ export function hardenServer(server: Server): void {
   server.maxHeadersCount = 100;
 }
 
+/** The HTTP status of each refusal code (common/protocol.ts): a client may act on either. */
+export const REFUSAL_STATUS: Readonly<Record<RefusalCode, number>> = Object.freeze({
+  invalid: 400,
+  'not-your-turn': 409,
+  locked: 409,
+  'rate-limited': 429,
+  'needs-admin': 401,
+  forbidden: 403,
+  'not-found': 404,
+  full: 409,
+  'too-large': 413,
+  unavailable: 501,
+  failed: 500,
+});
+
+/** Answers a refusal: its code's status (401 with the Bearer challenge) and the refusal as the body. */
+export function sendRefusal(res: Response, refused: Refusal): void {
+  const status = REFUSAL_STATUS[refused.code];
+  if (status === 401) res.set('WWW-Authenticate', 'Bearer realm="portraits"');
+  res.status(status).json(refused);
+}
+
 /** Refuses a declared body over the cap with 413 and closes the connection rather than reading it. */
 export function bodyLimit(max = MAX_BODY_BYTES): RequestHandler {
   return (req, res, next) => {
     const length = Number(req.headers['content-length'] ?? 0);
     if (!(length > max)) return next();
     res.set('Connection', 'close');
-    res.status(413).json({ ok: false, error: `request body is ${length} bytes; at most ${max}` });
+    sendRefusal(res, refusal('too-large', `request body is ${length} bytes; at most ${max}`));
   };
 }
 
@@ -118,19 +141,19 @@ export class HttpAccess {
     const address = req.socket.remoteAddress ?? '';
     const token = presentedToken(req);
     if (token !== undefined && (await this.failures.blocked(address))) {
-      res.status(429).json({ ok: false, error: 'too many wrong admin tokens from this address; try again later' });
+      sendRefusal(res, refusal('rate-limited', 'too many wrong admin tokens from this address; try again later'));
       return null;
     }
     const access = decideAccess(this.policy, address, token);
     if (typeof access === 'string') return access;
     await this.failures.note(address);
-    this.refuse(res, access);
+    sendRefusal(res, access);
     return null;
   }
 
   /** 401 with the challenge header: the request needs the VJ/administrator. */
-  needAdmin(res: Response, why = ADMIN_REQUIRED): void {
-    this.refuse(res, { status: 401, error: why });
+  needAdmin(res: Response): void {
+    sendRefusal(res, refusal('needs-admin', ADMIN_REQUIRED));
   }
 
   /** Middleware for routes only the VJ/administrator may use. */
@@ -140,11 +163,6 @@ export class HttpAccess {
       if (access === 'visitor') this.needAdmin(res);
     }, next);
   };
-
-  private refuse(res: Response, refusal: Refusal): void {
-    if (refusal.status === 401) res.set('WWW-Authenticate', 'Bearer realm="portraits"');
-    res.status(refusal.status).json({ ok: false, error: refusal.error });
-  }
 }
 
 /** Per-address request limit over a minute; 0 turns it off. Its store is released by close(). */
@@ -160,7 +178,7 @@ export function requestRateLimit(perMinute: number): { middleware: RequestHandle
     // No proxy sits in front of the installation: a client's X-Forwarded-For is not trusted, and not worth a log line.
     validate: { xForwardedForHeader: false },
     handler: (_req, res) => {
-      res.status(429).json({ ok: false, error: `too many requests: at most ${perMinute} a minute from one address` });
+      sendRefusal(res, refusal('rate-limited', `too many requests: at most ${perMinute} a minute from one address`));
     },
   });
   return { middleware, close: () => store.shutdown() };
@@ -175,5 +193,7 @@ export function errorHandler(err: Error & { status?: number; statusCode?: number
   if (res.headersSent) return next(err);
   const status = err.status ?? err.statusCode ?? 500;
   if (status >= 500) log.error({ err: err.stack }, 'HTTP request failed');
-  res.status(status >= 400 && status < 600 ? status : 500).json({ ok: false, error: status >= 500 ? 'internal error' : err.message });
+  // The error's own status (a 415 stays a 415); its code is the nearest refusal code.
+  if (status >= 500 || status < 400) return void res.status(status >= 500 && status < 600 ? status : 500).json(refusal('failed', 'internal error'));
+  res.status(status).json(refusal(status === 413 ? 'too-large' : status === 404 ? 'not-found' : status === 429 ? 'rate-limited' : 'invalid', err.message));
 }

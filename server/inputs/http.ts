@@ -1,13 +1,15 @@
 /**
  * REST: health for the watchdog and technicians, the live state and presets for scripts.
  * Reading is public; writing follows the roles of server/access.ts: visitors may do what
- * a tablet may, the rest needs the VJ/administrator (401/403 with the reason).
+ * a tablet may, the rest needs the VJ/administrator (401/403 with the reason). A refusal
+ * answers with its code's status (REFUSAL_STATUS): 409 for not your turn or the visitor
+ * lock (try again later), 400 for input that will never be accepted.
  */
-import express, { type Request, type Response, type NextFunction, type Router } from 'express';
-import type { Ack, Status } from '../../common/protocol.js';
+import express, { type Request, type Response, type Router } from 'express';
+import { refusal, type Ack, type PresetAck, type Status } from '../../common/protocol.js';
 import { storeSource, visitorPatchRefusal, type Access } from '../access.js';
 import type { TabletFloor } from '../arbitration.js';
-import type { HttpAccess } from './http-hardening.js';
+import { errorHandler, sendRefusal, type HttpAccess } from './http-hardening.js';
 import type { DisplayReport, HealthVerdict } from '../health.js';
 import { runPresetCommand, type PresetStore } from '../presets.js';
 import type { Step, Store } from '../store.js';
@@ -27,10 +29,9 @@ function steerer(store: Store, floor: TabletFloor | undefined) {
     floor ? floor.steer(`http:${req.socket.remoteAddress ?? ''}`, who, steps, storeSource(who)) : store.applyMany(steps, storeSource(who));
 }
 
-/** 409 for "not your turn" (try again later), 400 for input that will never be accepted. */
-function ackStatus(result: Ack): number {
-  if (result.ok) return 200;
-  return result.error.startsWith('wait for your turn') || result.error.startsWith('locked') ? 409 : 400;
+function sendAck(res: Response, ack: Ack | PresetAck): void {
+  if (ack.ok) res.json(ack);
+  else sendRefusal(res, ack);
 }
 
 export function httpInputs(store: Store, health: HealthSource, access: HttpAccess, floor?: TabletFloor): Router {
@@ -51,25 +52,19 @@ export function httpInputs(store: Store, health: HealthSource, access: HttpAcces
   router.patch('/api/state', async (req, res) => {
     const who = await access.who(req, res);
     if (!who) return;
-    const refusal = who === 'visitor' ? visitorPatchRefusal(req.body) : null;
-    if (refusal) return access.needAdmin(res, refusal);
-    const result = steer(req, who, [{ patch: req.body }]);
-    res.status(ackStatus(result)).json(result);
+    const refused = who === 'visitor' ? visitorPatchRefusal(req.body) : null;
+    if (refused) return sendRefusal(res, refused);
+    sendAck(res, steer(req, who, [{ patch: req.body }]));
   });
 
   router.post('/api/command', async (req, res) => {
     const who = await access.who(req, res);
     if (!who) return;
-    const result = steer(req, who, [{ command: req.body }]);
-    res.status(ackStatus(result)).json(result);
+    sendAck(res, steer(req, who, [{ command: req.body }]));
   });
 
   // Malformed JSON and oversized bodies become a 4xx with a reason, not a stack trace.
-  router.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
-    res.status(status).json({ ok: false, error: status === 500 ? 'internal error' : err.message });
-  });
+  router.use(errorHandler);
   return router;
 }
 
@@ -82,13 +77,12 @@ export function presetRoutes(presets: PresetStore, store: Store, access: HttpAcc
   const run = async (req: Request, res: Response, command: object) => {
     const who = await access.who(req, res);
     if (!who) return;
-    const { ack, status } = await runPresetCommand(presets, store, command, storeSource(who));
-    res.status(status).json(ack);
+    sendAck(res, await runPresetCommand(presets, store, command, storeSource(who)));
   };
   router.get('/api/presets', (req, res) => run(req, res, { op: 'list' }));
   router.get('/api/presets/:name', (req, res) => {
     const preset = presets.get(req.params.name);
-    if (!preset) return void res.status(404).json({ ok: false, error: `no preset named '${req.params.name}'` });
+    if (!preset) return sendRefusal(res, refusal('not-found', `no preset named '${req.params.name}'`));
     res.json(preset);
   });
   router.put('/api/presets/:name', access.adminOnly, (req, res) => run(req, res, { op: 'save', name: req.params.name }));

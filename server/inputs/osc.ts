@@ -239,7 +239,7 @@ export class OscInput {
         const op = address === SERVICE.presetSave ? 'save' : 'delete';
         return {
           action: async () => {
-            const { ack } = await runPresetCommand(this.presets, this.store, { op, name }, 'osc', origin);
+            const ack = await runPresetCommand(this.presets, this.store, { op, name }, 'osc', origin);
             if (!ack.ok) return this.replyError(sender, `${address}: ${ack.error}`);
             // Feedback clients already got the new list; tell a sender that is not one.
             if (this.feedback.linkedTo(sender).length === 0) this.reply(sender, [listMessage(ack.names)]);

@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'socket.io';
 import { TokenBucket } from 'limiter';
+import { refusal, type Refusal } from '../../common/protocol.js';
 import { logger } from '../log.js';
 
 const log = logger('socket');
@@ -24,7 +25,7 @@ export function limitEvents(socket: Socket, perSecond: number): void {
     // Not calling next() drops the event; an error would only be echoed to the server's own socket.
     if (dropped++ === 0) log.warn({ id: socket.id, address: socket.handshake.address, perSecond }, 'socket over its event budget; dropping events');
     const ack = packet[packet.length - 1];
-    if (typeof ack === 'function') (ack as (r: { ok: false; error: string }) => void)({ ok: false, error: SLOW_DOWN });
+    if (typeof ack === 'function') (ack as (r: Refusal) => void)(refusal('rate-limited', SLOW_DOWN));
   });
   socket.once('disconnect', () => {
     if (dropped > 0) log.warn({ id: socket.id, dropped }, 'events dropped over budget during this connection');

@@ -6,7 +6,7 @@
  * every socket has an event budget (socket-limits.ts), and state broadcasts are coalesced.
  */
 import type { Server, Socket } from 'socket.io';
-import { ROOMS, RoleSchema, type Ack, type CaptureAck, type ClientToServerEvents, type PresetAck, type Role, type ServerToClientEvents } from '../../common/protocol.js';
+import { ROOMS, RoleSchema, refusal, type Ack, type CaptureAck, type ClientToServerEvents, type PresetAck, type Role, type ServerToClientEvents } from '../../common/protocol.js';
 import { decideAccess, storeSource, visitorPatchRefusal, visitorPresetRefusal, type Access, type AccessPolicy } from '../access.js';
 import type { DisplayHub } from '../displays.js';
 import { logger } from '../log.js';
@@ -102,20 +102,21 @@ export function attachSocketInputs(io: PortraitServer, store: Store, displays: D
     floor?.join(socket.id);
 
     socket.on('patch', (patch: unknown, ack?: unknown) => {
-      if (role !== 'controller') return reply(ack, { ok: false, error: 'only controllers may change the state' });
-      const refusal = access === 'visitor' ? visitorPatchRefusal(patch) : null;
-      if (refusal) return reply(ack, { ok: false, error: refusal });
+      if (role !== 'controller') return reply(ack, refusal('forbidden', 'only controllers may change the state'));
+      const refused = access === 'visitor' ? visitorPatchRefusal(patch) : null;
+      if (refused) return reply(ack, refused);
       reply(ack, steer({ patch }));
     });
     socket.on('command', (command: unknown, ack?: unknown) => {
-      if (role !== 'controller') return reply(ack, { ok: false, error: 'only controllers may send commands' });
+      if (role !== 'controller') return reply(ack, refusal('forbidden', 'only controllers may send commands'));
       reply(ack, steer({ command }));
     });
     socket.on('capture', (ack: unknown) => {
-      if (role !== 'controller' || !opts.capture) return reply(ack, { ok: false, error: 'capturing is not available here' });
+      if (role !== 'controller') return reply(ack, refusal('forbidden', 'only controllers may capture'));
+      if (!opts.capture) return reply(ack, refusal('unavailable', 'capturing is not available here'));
       opts.capture(socket.id, socket.handshake.headers.host).then(
         (result) => reply(ack, result),
-        (err: Error) => reply(ack, { ok: false, error: err.message }),
+        (err: Error) => reply(ack, refusal('failed', err.message)),
       );
     });
     socket.on('clock', (ack: unknown) => {
@@ -123,14 +124,15 @@ export function attachSocketInputs(io: PortraitServer, store: Store, displays: D
     });
     if (presets && role === 'controller') socket.emit('presets', presets.names());
     socket.on('preset', (command: unknown, ack?: unknown) => {
-      if (role !== 'controller' || !presets) return reply(ack, { ok: false, error: 'only controllers may use presets' });
-      const refusal = access === 'visitor' ? visitorPresetRefusal(command) : null;
-      if (refusal) return reply(ack, { ok: false, error: refusal });
+      if (role !== 'controller') return reply(ack, refusal('forbidden', 'only controllers may use presets'));
+      if (!presets) return reply(ack, refusal('unavailable', 'presets are not available here'));
+      const refused = access === 'visitor' ? visitorPresetRefusal(command) : null;
+      if (refused) return reply(ack, refused);
       runPresetCommand(presets, store, command, source).then(
-        (result) => reply(ack, result.ack),
+        (result) => reply(ack, result),
         (err: Error) => {
           log.error({ err: err.message }, 'preset command failed');
-          reply(ack, { ok: false, error: 'internal error' });
+          reply(ack, refusal('failed', 'internal error'));
         },
       );
     });

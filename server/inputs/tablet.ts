@@ -8,7 +8,8 @@
 import { join } from 'node:path';
 import express, { type Router } from 'express';
 import type { Manifest } from '../../common/manifest.js';
-import type { TabletSetup } from '../../common/protocol.js';
+import { refusal, type TabletSetup } from '../../common/protocol.js';
+import { sendRefusal } from './http-hardening.js';
 
 export interface TabletRoutesOptions {
   id: string;
@@ -49,7 +50,7 @@ export function tabletRoutes(opts: TabletRoutesOptions): Router {
   });
   router.get('/models/:id/:file', (req, res, next) => {
     const { id, file } = req.params;
-    if (id !== opts.id || !served.has(file)) return void res.status(404).json({ ok: false, error: 'no such model file' });
+    if (id !== opts.id || !served.has(file)) return sendRefusal(res, refusal('not-found', 'no such model file'));
     // Tablets keep the weights for a day; a new model comes with a new file hash in the manifest, but the same name, so not longer.
     res.sendFile(join(opts.dir, file), { headers: { 'Cache-Control': 'public, max-age=86400', 'Content-Type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream' } }, (err) => {
       if (err && !res.headersSent) next(err);

@@ -105,7 +105,7 @@ describe('bodies, errors and names', () => {
     const json = JSON.stringify({ walk: { seed: 1 }, pad: 'x'.repeat(20_000) });
     const mid = await raw('/api/state', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: json });
     expect(mid.status).toBe(413);
-    expect(JSON.parse(mid.body)).toMatchObject({ ok: false });
+    expect(JSON.parse(mid.body)).toMatchObject({ ok: false, code: 'too-large' });
   });
 
   it('malformed requests get a short 4xx, never a stack trace', async () => {
@@ -164,7 +164,7 @@ describe('rate limits', () => {
       const last = await fetch(`${limited.url}/api/state`);
       expect(last.status).toBe(429);
       expect(last.headers.get('ratelimit-policy')).toMatch(/30/);
-      expect(await last.json()).toMatchObject({ ok: false, error: expect.stringMatching(/too many requests/) });
+      expect(await last.json()).toMatchObject({ ok: false, code: 'rate-limited', error: expect.stringMatching(/too many requests/) });
     } finally {
       await limited.close();
     }
@@ -175,7 +175,7 @@ describe('rate limits', () => {
     const calm = await connect(server, 'controller');
     sockets.push(flooder, calm);
     const acks = await Promise.all(Array.from({ length: 400 }, (_, i) => emitAck(flooder, 'patch', { walk: { speed: (i % 100) / 100 } })));
-    const refused = acks.filter((a) => !a.ok && a.error === SLOW_DOWN).length;
+    const refused = acks.filter((a) => !a.ok && a.code === 'rate-limited' && a.error === SLOW_DOWN).length;
     const accepted = acks.filter((a) => a.ok).length;
     // Default budget: 60 a second, bursts of 120.
     expect(accepted).toBeGreaterThanOrEqual(120);

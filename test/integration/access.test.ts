@@ -72,10 +72,10 @@ describe('role decisions', () => {
     expect(tokenMatches(42, TOKEN)).toBe(false);
     expect(decideAccess({ adminToken: TOKEN }, '127.0.0.1', undefined)).toBe('visitor');
     expect(decideAccess({ adminToken: TOKEN }, '10.0.0.9', TOKEN)).toBe('admin');
-    expect(decideAccess({ adminToken: TOKEN }, '127.0.0.1', 'wrong')).toMatchObject({ status: 403 });
+    expect(decideAccess({ adminToken: TOKEN }, '127.0.0.1', 'wrong')).toMatchObject({ ok: false, code: 'forbidden' });
     expect(decideAccess({}, '127.0.0.1', undefined)).toBe('admin');
     expect(decideAccess({}, '10.0.0.9', undefined)).toBe('visitor');
-    expect(decideAccess({}, '10.0.0.9', 'anything')).toMatchObject({ status: 403, error: expect.stringMatching(/only possible from the server machine/) });
+    expect(decideAccess({}, '10.0.0.9', 'anything')).toMatchObject({ ok: false, code: 'forbidden', error: expect.stringMatching(/only possible from the server machine/) });
   });
 });
 
@@ -94,7 +94,7 @@ describe('with an admin token configured', () => {
     const before = { state: structuredClone(server.store.state), version: server.store.version };
     for (const patch of [{ display: { blackout: 1 } }, { visitorLock: true }, { loop: { period: 5 } }, { walk: { speed: 0.1 }, display: { caption: true } }]) {
       const ack = await emitAck(tablet, 'patch', patch);
-      expect(ack, JSON.stringify(patch)).toMatchObject({ ok: false, error: expect.stringMatching(/only the VJ\/administrator/) });
+      expect(ack, JSON.stringify(patch)).toMatchObject({ ok: false, code: 'needs-admin', error: expect.stringMatching(/only the VJ\/administrator/) });
     }
     expect(server.store.version).toBe(before.version);
     expect(server.store.state).toEqual(before.state);
@@ -106,8 +106,8 @@ describe('with an admin token configured', () => {
     const tablet = await open(server.url, { role: 'controller' });
     expect(await preset(tablet, { op: 'list' })).toEqual({ ok: true, names: ['Opening'] });
     expect(await preset(tablet, { op: 'load', name: 'Opening' })).toMatchObject({ ok: true });
-    expect(await preset(tablet, { op: 'save', name: 'Mine' })).toMatchObject({ ok: false, error: expect.stringMatching(/only the VJ/) });
-    expect(await preset(tablet, { op: 'delete', name: 'Opening' })).toMatchObject({ ok: false, error: expect.stringMatching(/only the VJ/) });
+    expect(await preset(tablet, { op: 'save', name: 'Mine' })).toMatchObject({ ok: false, code: 'needs-admin', error: expect.stringMatching(/only the VJ/) });
+    expect(await preset(tablet, { op: 'delete', name: 'Opening' })).toMatchObject({ ok: false, code: 'needs-admin', error: expect.stringMatching(/only the VJ/) });
     expect(server.presets.names()).toEqual(['Opening']);
   });
 
@@ -116,7 +116,9 @@ describe('with an admin token configured', () => {
     expect(await emitAck(vj, 'patch', { display: { blackout: 0.5 }, visitorLock: true })).toMatchObject({ ok: true });
     expect(server.store.state.display.blackout).toBe(0.5);
     const tablet = await open(server.url, { role: 'controller' });
-    expect(await emitAck(tablet, 'patch', { walk: { speed: 0.2 } })).toMatchObject({ ok: false, error: expect.stringMatching(/locked/) });
+    expect(await emitAck(tablet, 'patch', { walk: { speed: 0.2 } })).toMatchObject({ ok: false, code: 'locked', error: expect.stringMatching(/locked/) });
+    expect(await preset(tablet, { op: 'load', name: 'Opening' })).toMatchObject({ ok: false, code: 'locked' });
+    expect(await http(server, 'PATCH', '/api/state', { body: { walk: { speed: 0.2 } } })).toMatchObject({ status: 409, body: { ok: false, code: 'locked' } });
     expect(await emitAck(vj, 'patch', { display: { blackout: 0 }, visitorLock: false })).toMatchObject({ ok: true });
     await expect(open(server.url, { role: 'controller', token: 'not-the-token' })).rejects.toThrow(/admin token is wrong/);
   });
@@ -127,8 +129,10 @@ describe('with an admin token configured', () => {
     expect(await emitAck(tablet, 'patch', { walk: { speed: 0.35 } })).toMatchObject({ ok: true });
     const version = server.store.version;
     const refused = await http(server, 'PATCH', '/api/state', { body: { walk: { speed: 0.9 } } });
-    expect(refused).toMatchObject({ status: 409, body: { ok: false, error: expect.stringMatching(/wait for your turn/) } });
-    expect((await http(server, 'POST', '/api/command', { body: { type: 'newFace' } })).status).toBe(409);
+    expect(refused).toMatchObject({ status: 409, body: { ok: false, code: 'not-your-turn', error: expect.stringMatching(/wait for your turn/) } });
+    expect(await http(server, 'POST', '/api/command', { body: { type: 'newFace' } })).toMatchObject({ status: 409, body: { code: 'not-your-turn' } });
+    // Input that will never be accepted is 400 whatever its message says.
+    expect(await http(server, 'PATCH', '/api/state', { body: { walk: { speed: 'locked' } }, token: TOKEN })).toMatchObject({ status: 400, body: { ok: false, code: 'invalid' } });
     expect(server.store.version).toBe(version);
     // The administrator is never queued.
     expect((await http(server, 'PATCH', '/api/state', { body: { walk: { speed: 0.5 } }, token: TOKEN })).status).toBe(200);
@@ -147,9 +151,9 @@ describe('with an admin token configured', () => {
     const noToken = await http(server, 'PATCH', '/api/state', { body: { display: { blackout: 1 } } });
     expect(noToken.status).toBe(401);
     expect(noToken.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect(noToken.body.error).toMatch(/display: only the VJ\/administrator/);
+    expect(noToken.body).toMatchObject({ ok: false, code: 'needs-admin', error: expect.stringMatching(/display: only the VJ\/administrator/) });
     const wrong = await http(server, 'PATCH', '/api/state', { body: { display: { blackout: 1 } }, token: 'wrong-token-xyz' });
-    expect(wrong).toMatchObject({ status: 403, body: { ok: false, error: 'the admin token is wrong' } });
+    expect(wrong).toMatchObject({ status: 403, body: { ok: false, code: 'forbidden', error: 'the admin token is wrong' } });
     expect((await http(server, 'PATCH', '/api/state', { body: { visitorLock: true }, authorization: 'Basic dmo6dmo=' })).status).toBe(403);
     expect((await http(server, 'PUT', '/api/presets/Night')).status).toBe(401);
     expect((await http(server, 'DELETE', '/api/presets/Opening')).status).toBe(401);
@@ -160,9 +164,9 @@ describe('with an admin token configured', () => {
     expect(server.store.state.display.caption).toBe(true);
     expect((await http(server, 'PUT', '/api/presets/Night', { token: TOKEN })).status).toBe(200);
     expect((await http(server, 'DELETE', '/api/presets/Night', { token: TOKEN })).status).toBe(200);
-    // A visitor's HTTP load obeys the visitor lock, like a tablet.
+    // A visitor's HTTP load obeys the visitor lock, like a tablet: 409, try again later.
     expect((await http(server, 'PATCH', '/api/state', { body: { visitorLock: true }, token: TOKEN })).status).toBe(200);
-    expect((await http(server, 'POST', '/api/presets/Opening/load')).status).toBe(403);
+    expect(await http(server, 'POST', '/api/presets/Opening/load')).toMatchObject({ status: 409, body: { ok: false, code: 'locked' } });
     expect((await http(server, 'POST', '/api/command', { body: { type: 'newFace' } })).status).toBe(409);
     expect((await http(server, 'PATCH', '/api/state', { body: { visitorLock: false }, token: TOKEN })).status).toBe(200);
   });

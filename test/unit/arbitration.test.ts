@@ -76,7 +76,7 @@ describe('turns', () => {
     turns.request('a');
     const b = turns.request('b');
     const c = turns.request('c');
-    expect(b.ok).toBe(false);
+    expect(b).toMatchObject({ ok: false, code: 'not-your-turn' });
     expect(!b.ok && b.error).toMatch(/number 1 in the queue/);
     expect(!c.ok && c.error).toMatch(/number 2 in the queue/);
     // Touching again keeps one's place instead of queueing twice.

@@ -131,28 +131,28 @@ describe('preset commands', () => {
     const presets = await PresetStore.open(await fresh());
     const store = new Store();
     store.apply({ walk: { speed: 0.9 } }, 'osc');
-    expect((await runPresetCommand(presets, store, { op: 'save', name: 'vj' }, 'osc')).ack).toEqual({ ok: true, names: ['vj'] });
+    expect(await runPresetCommand(presets, store, { op: 'save', name: 'vj' }, 'osc')).toEqual({ ok: true, names: ['vj'] });
     store.apply({ walk: { speed: 0.1 } }, 'tablet');
-    expect((await runPresetCommand(presets, store, { op: 'save', name: 'vj' }, 'tablet')).status).toBe(403);
-    expect((await runPresetCommand(presets, store, { op: 'delete', name: 'vj' }, 'tablet')).status).toBe(403);
-    expect((await runPresetCommand(presets, store, { op: 'save', name: 'visitor' }, 'tablet')).ack.ok).toBe(true);
+    expect(await runPresetCommand(presets, store, { op: 'save', name: 'vj' }, 'tablet')).toMatchObject({ ok: false, code: 'needs-admin' });
+    expect(await runPresetCommand(presets, store, { op: 'delete', name: 'vj' }, 'tablet')).toMatchObject({ ok: false, code: 'needs-admin' });
+    expect((await runPresetCommand(presets, store, { op: 'save', name: 'visitor' }, 'tablet')).ok).toBe(true);
     const load = await runPresetCommand(presets, store, { op: 'load', name: 'vj' }, 'tablet');
-    expect(load.ack).toMatchObject({ ok: true, version: store.version });
+    expect(load).toMatchObject({ ok: true, version: store.version });
     expect(store.state.walk.speed).toBe(0.9);
     store.apply({ visitorLock: true }, 'osc');
     const locked = await runPresetCommand(presets, store, { op: 'load', name: 'visitor' }, 'tablet');
-    expect(locked.status).toBe(403);
+    expect(locked).toMatchObject({ ok: false, code: 'locked', error: expect.stringMatching(/^locked: /) });
     expect(store.state.walk.speed).toBe(0.9);
-    expect((await runPresetCommand(presets, store, { op: 'list' }, 'tablet')).ack).toEqual({ ok: true, names: ['visitor', 'vj'] });
+    expect(await runPresetCommand(presets, store, { op: 'list' }, 'tablet')).toEqual({ ok: true, names: ['visitor', 'vj'] });
   });
 
-  it('answers malformed commands and unknown names with a reason and a status', async () => {
+  it('answers malformed commands and unknown names with a reason and a code', async () => {
     const presets = await PresetStore.open(await fresh());
     const store = new Store();
-    expect((await runPresetCommand(presets, store, { op: 'explode' }, 'http')).status).toBe(400);
-    expect((await runPresetCommand(presets, store, { op: 'load', name: '../../etc/passwd' }, 'http')).status).toBe(400);
+    expect(await runPresetCommand(presets, store, { op: 'explode' }, 'http')).toMatchObject({ ok: false, code: 'invalid' });
+    expect(await runPresetCommand(presets, store, { op: 'load', name: '../../etc/passwd' }, 'http')).toMatchObject({ ok: false, code: 'invalid', error: expect.stringMatching(/invalid preset name/) });
     const missing = await runPresetCommand(presets, store, { op: 'load', name: 'nope' }, 'http');
-    expect(missing).toEqual({ ack: { ok: false, error: "no preset named 'nope'" }, status: 404 });
+    expect(missing).toEqual({ ok: false, code: 'not-found', error: "no preset named 'nope'" });
     expect(store.version).toBe(0);
   });
 });

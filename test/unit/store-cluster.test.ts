@@ -46,7 +46,7 @@ describe('Store.onCommit and Store.adopt', () => {
   it('refuses a state that fails the schema or the node-specific check', () => {
     const store = new Store({ validate: (s) => (s.dream.style === 'nope' ? 'dream.style: unknown' : null) });
     expect(store.adopt({ ...DEFAULT_STATE, seed: 'x' }, 'system').ok).toBe(false);
-    expect(store.adopt({ ...DEFAULT_STATE, dream: { ...DEFAULT_STATE.dream, style: 'nope' } }, 'system')).toEqual({ ok: false, error: 'dream.style: unknown' });
+    expect(store.adopt({ ...DEFAULT_STATE, dream: { ...DEFAULT_STATE.dream, style: 'nope' } }, 'system')).toEqual({ ok: false, code: 'invalid', error: 'dream.style: unknown' });
     expect(store.version).toBe(0);
   });
 });

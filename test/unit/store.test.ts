@@ -29,7 +29,7 @@ describe('store', () => {
     const store = new Store();
     const before = structuredClone(store.state);
     const ack = store.apply(patch, 'tablet');
-    expect(ack.ok).toBe(false);
+    expect(ack).toMatchObject({ ok: false, code: 'invalid' });
     if (!ack.ok) expect(ack.error.length).toBeGreaterThan(3);
     expect(store.state).toEqual(before);
     expect(store.version).toBe(0);
@@ -40,18 +40,19 @@ describe('store', () => {
     const before = store.state.walk.seed;
     expect(store.command({ type: 'newFace' }, 'tablet').ok).toBe(true);
     expect(store.state.walk.seed).not.toBe(before);
-    expect(store.command({ type: 'explode' }, 'tablet').ok).toBe(false);
+    expect(store.command({ type: 'explode' }, 'tablet')).toMatchObject({ ok: false, code: 'invalid' });
+    expect(store.applyMany([], 'tablet')).toMatchObject({ ok: false, code: 'invalid' });
   });
 });
 
 describe('visitor lock', () => {
   it('tablets cannot set it, and are refused while it is on', () => {
     const store = new Store();
-    expect(store.apply({ visitorLock: true }, 'tablet').ok).toBe(false);
+    expect(store.apply({ visitorLock: true }, 'tablet')).toMatchObject({ ok: false, code: 'needs-admin' });
     expect(store.apply({ visitorLock: true }, 'osc').ok).toBe(true);
     const ack = store.apply({ walk: { speed: 1 } }, 'tablet');
-    expect(ack).toMatchObject({ ok: false, error: expect.stringMatching(/locked/) });
-    expect(store.command({ type: 'newFace' }, 'tablet').ok).toBe(false);
+    expect(ack).toMatchObject({ ok: false, code: 'locked', error: expect.stringMatching(/locked/) });
+    expect(store.command({ type: 'newFace' }, 'tablet')).toMatchObject({ ok: false, code: 'locked' });
     expect(store.apply({ walk: { speed: 1 } }, 'osc').ok).toBe(true);
     expect(store.apply({ visitorLock: false }, 'http').ok).toBe(true);
     expect(store.apply({ walk: { speed: 0.5 } }, 'tablet').ok).toBe(true);

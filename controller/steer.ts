@@ -9,6 +9,7 @@
 import type { TabletStatus } from '../common/protocol.js';
 import type { LiveState, StatePatch } from '../common/state.js';
 import type { PageSocket } from '../common/socket-client.js';
+import { ask } from './widgets/ask.js';
 import { ANSWER_TIMEOUT_MS, type MessageLine } from './widgets/message.js';
 
 /** About 30 updates a second: smooth at the server's frame rate, well inside the socket's event budget. */
@@ -64,16 +65,9 @@ export function steering(socket: PageSocket, message: MessageLine): Steering {
 
   return {
     async send(patch, what) {
-      try {
-        const ack = await socket.timeout(ANSWER_TIMEOUT_MS).emitWithAck('patch', patch);
-        streamAllowed = ack.ok;
-        if (!ack.ok) message.error(explain(what, ack.error));
-        return ack.ok;
-      } catch {
-        streamAllowed = false;
-        message.noAnswer();
-        return false;
-      }
+      const ack = await ask(message, `${what} refused`, () => socket.timeout(ANSWER_TIMEOUT_MS).emitWithAck('patch', patch));
+      streamAllowed = ack?.ok ?? false;
+      return streamAllowed;
     },
     stream(patch) {
       pending = pending ? merge(pending, patch) : patch;
@@ -107,12 +101,4 @@ function merge(a: StatePatch, b: StatePatch): StatePatch {
     out[key] = prev && value && typeof prev === 'object' && typeof value === 'object' && !Array.isArray(value) ? { ...prev, ...value } : value;
   }
   return out as StatePatch;
-}
-
-/** A refusal in words a visitor understands. */
-function explain(what: string, error: string): string {
-  if (/^wait for your turn/.test(error)) return 'Another visitor is steering. You are in the queue; your turn comes soon.';
-  if (/locked/.test(error)) return 'The performer has the controls right now.';
-  if (/slow down/.test(error)) return 'Gently! Too many touches at once.';
-  return `${what} refused: ${error}`;
 }

@@ -6,6 +6,7 @@
  */
 import type { CaptureAck } from '../../common/protocol.js';
 import type { PageSocket } from '../../common/socket-client.js';
+import { ask, oneAtATime } from './ask.js';
 import type { MessageLine } from './message.js';
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -41,30 +42,24 @@ export function captureWidget(socket: PageSocket, el: CaptureElements, message: 
     if (event.target === el.dialog) hide();
   });
 
-  el.button.addEventListener('click', async () => {
-    if (busy) return;
-    busy = true;
+  const setBusy = (on: boolean) => {
+    busy = on;
     refresh();
-    try {
-      const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('capture');
-      last = ack;
-      if (!ack.ok) {
-        message.error(`Could not keep the portrait: ${ack.error}`);
-        return;
-      }
+  };
+  el.button.addEventListener(
+    'click',
+    oneAtATime(setBusy, async () => {
+      const ack = await ask(message, 'Could not keep the portrait', () => socket.timeout(ACK_TIMEOUT_MS).emitWithAck('capture'));
+      if (ack) last = ack;
+      if (!ack?.ok) return;
       el.qr.src = ack.qr;
       el.link.href = ack.url;
       el.link.textContent = ack.url.replace(/^https?:\/\//, '');
       if (!el.dialog.open) el.dialog.showModal();
       clearTimeout(timer);
       timer = setTimeout(hide, SHOW_MS);
-    } catch {
-      message.noAnswer();
-    } finally {
-      busy = false;
-      refresh();
-    }
-  });
+    }),
+  );
   refresh();
   return { last: () => last };
 }

@@ -1,5 +1,6 @@
 /** The big button: asks the server to travel to a fresh random face and reports a refusal. */
 import type { PageSocket } from '../../common/socket-client.js';
+import { ask, oneAtATime } from './ask.js';
 import { ANSWER_TIMEOUT_MS, type MessageLine } from './message.js';
 
 export function newFaceWidget(socket: PageSocket, button: HTMLButtonElement, message: MessageLine): void {
@@ -16,20 +17,16 @@ export function newFaceWidget(socket: PageSocket, button: HTMLButtonElement, mes
     refresh();
   });
 
-  button.addEventListener('click', async () => {
-    if (busy) return;
-    busy = true;
+  const setBusy = (on: boolean) => {
+    busy = on;
     refresh();
-    try {
-      const ack = await socket.timeout(ANSWER_TIMEOUT_MS).emitWithAck('command', { type: 'newFace' });
-      if (ack.ok) message.info('A new face is on its way');
-      else message.error(`New face refused: ${ack.error}`);
-    } catch {
-      message.noAnswer();
-    } finally {
-      busy = false;
-      refresh();
-    }
-  });
+  };
+  button.addEventListener(
+    'click',
+    oneAtATime(setBusy, async () => {
+      const ack = await ask(message, 'New face refused', () => socket.timeout(ANSWER_TIMEOUT_MS).emitWithAck('command', { type: 'newFace' }));
+      if (ack?.ok) message.info('A new face is on its way');
+    }),
+  );
   refresh();
 }

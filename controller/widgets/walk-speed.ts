@@ -6,6 +6,7 @@
  */
 import { StateSchema } from '../../common/state.js';
 import type { PageSocket } from '../../common/socket-client.js';
+import { ask } from './ask.js';
 import { ANSWER_TIMEOUT_MS, type MessageLine } from './message.js';
 
 const SPEED = StateSchema.shape.walk.shape.speed;
@@ -51,15 +52,10 @@ export function walkSpeedWidget(socket: PageSocket, input: HTMLInputElement, lab
   const send = async () => {
     sendQueued = false;
     const speed = Number(input.value);
-    try {
-      const ack = await socket.timeout(ANSWER_TIMEOUT_MS).emitWithAck('patch', { walk: { speed } });
-      if (!ack.ok) {
-        message.error(`Walk speed refused: ${ack.error}`);
-        lastLocalChange = -Infinity;
-        followServer();
-      }
-    } catch {
-      message.noAnswer();
+    const ack = await ask(message, 'Walk speed refused', () => socket.timeout(ANSWER_TIMEOUT_MS).emitWithAck('patch', { walk: { speed } }));
+    if (ack && !ack.ok) {
+      lastLocalChange = -Infinity;
+      followServer();
     }
   };
 

@@ -6,17 +6,20 @@
  */
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { splitmix32 } from '../common/random.js';
 import { ROOT_DIR } from '../server/config.js';
 import { dreamStep, noiseImage } from '../server/dream/engine.js';
 import { DreamNet } from '../server/dream/net.js';
 import { dreamSpec, readManifest } from '../server/models/registry.js';
+import { benchOptions } from './support/options.js';
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: '256' }, steps: { type: 'string', default: '20' }, model: { type: 'string', default: 'default-face-critic' } } });
-const size = Number(values.size);
-const steps = Number(values.steps);
-const dir = join(ROOT_DIR, 'models', values.model!);
+const { values } = benchOptions(import.meta.url, 'Milliseconds per DeepDream step on the CPU, for every style of a dream network.', {
+  size: { default: 256, help: 'picture side, px' },
+  steps: { default: 20, help: 'timed steps per style' },
+  model: { default: 'default-face-critic', help: 'the dream network (a folder in models/)' },
+});
+const { size, steps } = values;
+const dir = join(ROOT_DIR, 'models', values.model);
 const manifest = await readManifest(dir);
 
 console.log(`dream step bench: ${size}x${size}, ${steps} steps per style, model ${manifest.id}, CPU`);

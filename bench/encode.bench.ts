@@ -9,29 +9,25 @@
  *
  * A figure, not a test: no thresholds.
  */
-import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { DisplayPixels } from '../server/image/display-pixels.js';
 import { planarToSharp } from '../server/image/planar.js';
 import type { PlanarImage } from '../server/image/planar-image.js';
 import { header, idleCheck } from './support/machine.js';
+import { benchOptions, timingOptions } from './support/options.js';
 import { fixed, percentile, table, timeRuns } from './support/stats.js';
 
-const { values } = parseArgs({
-  options: {
-    from: { type: 'string', default: '64' },
-    to: { type: 'string', default: '256' },
-    seconds: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '3' },
-  },
+const TITLE = 'encode: planar floats -> display-size JPEG, libvips resize vs onnxruntime resize';
+const { values, command } = benchOptions(import.meta.url, TITLE, {
+  from: { default: 64, help: 'generated picture side, px' },
+  to: { default: 256, help: 'display JPEG side, px' },
+  ...timingOptions(3, 3),
 });
-const from = Number(values.from);
-const to = Number(values.to);
-const rounds = Number(values.rounds);
-const sliceMs = (Number(values.seconds) * 1000) / rounds;
+const { from, to, rounds } = values;
+const sliceMs = (values.seconds * 1000) / rounds;
 const QUALITY = 85;
 
-console.log(header('encode: planar floats -> display-size JPEG, libvips resize vs onnxruntime resize', `npx tsx bench/encode.bench.ts --from ${from} --to ${to} --seconds ${values.seconds} --rounds ${rounds}`));
+console.log(header(TITLE, command));
 console.log(await idleCheck());
 
 // A face-like smooth picture with some detail; the content hardly matters for resize cost.

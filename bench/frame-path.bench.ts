@@ -10,31 +10,23 @@
  *
  * A figure, not a test: no thresholds.
  */
-import { parseArgs } from 'node:util';
 import { header, idleCheck, machineTicks } from './support/machine.js';
+import { benchOptions, SCENARIO_OPTIONS } from './support/options.js';
 import { applyScenario, openController, openDisplay, processUsage, RssSampler, spawnServer, waitForDream, type BenchDisplay } from './support/server-process.js';
 import { fixed, mean, percentile, table } from './support/stats.js';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '20' },
-    warmup: { type: 'string', default: '3' },
-    displays: { type: 'string', default: '1,4' },
-    dream: { type: 'string', default: 'off,gentle' },
-    fps: { type: 'string', default: '30' },
-    size: { type: 'string', default: '256' },
-    model: { type: 'string', default: 'default-face' },
-    /** Live state upscale.mode to set first (auto, off, x2, x4); by default the state is left as it starts. */
-    upscale: { type: 'string' },
-  },
+const TITLE = 'frame path bench: sustained fps, ms per stage, CPU and RSS of the server process';
+const { values, command } = benchOptions(import.meta.url, TITLE, {
+  seconds: { default: 20, help: 'measured seconds per scenario' },
+  displays: { default: [1, 4], help: 'display counts, one scenario each' },
+  ...SCENARIO_OPTIONS,
 });
-const seconds = Number(values.seconds);
-const warmup = Number(values.warmup);
-const displayCounts = values.displays.split(',').map(Number);
-const dreamModes = values.dream.split(',') as ('off' | 'gentle' | 'zoom')[];
+const { seconds, warmup } = values;
+const displayCounts = values.displays;
+const dreamModes = values.dream as ('off' | 'gentle' | 'zoom')[];
 const MiB = 2 ** 20;
 
-console.log(header('frame path bench: sustained fps, ms per stage, CPU and RSS of the server process', `npx tsx bench/frame-path.bench.ts --seconds ${seconds} --displays ${values.displays} --dream ${values.dream} --fps ${values.fps} --size ${values.size} --model ${values.model}${values.upscale ? ` --upscale ${values.upscale}` : ''}`));
+console.log(header(TITLE, command));
 console.log(await idleCheck());
 console.log(`settings: target ${values.fps} fps, ${values.size}x${values.size} JPEG frames, model ${values.model}, ${warmup} s warm-up then ${seconds} s measured per scenario`);
 console.log('displays: socket.io clients in the bench process that acknowledge each frame on arrival (no decoding)\n');

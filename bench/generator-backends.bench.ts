@@ -20,29 +20,26 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { resolveConfig } from '../server/config.js';
 import { generatorSpec, readManifest } from '../server/models/registry.js';
 import { createSession, floatTensor, openSession } from '../server/onnx/runtime.js';
 import { gaussian } from '../common/random.js';
 import { header, idleCheck, machineTicks } from './support/machine.js';
+import { benchOptions, SERVER_OPTIONS, timingOptions } from './support/options.js';
 import { processUsage } from './support/server-process.js';
 import { fixed, percentile, table, timeRuns } from './support/stats.js';
 
-const { values } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'default-face' },
-    batch: { type: 'string', default: '16' },
-    seconds: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '4' },
-    'wasm-threads': { type: 'string', default: [...new Set([1, os.cpus().length])].join(',') },
-    /** Internal: serve onnxruntime-web with this many threads to the parent over IPC. */
-    'only-wasm': { type: 'string' },
-  },
+const TITLE = 'generator throughput per backend (same ONNX file, one run)';
+const { values, command } = benchOptions(import.meta.url, TITLE, {
+  model: SERVER_OPTIONS.model,
+  batch: { default: 16, help: 'the larger batch size (batch 1 is always run)' },
+  ...timingOptions(4, 4),
+  'wasm-threads': { default: [...new Set([1, os.cpus().length])], help: 'onnxruntime-web thread counts, one backend each' },
+  'only-wasm': { help: 'serve onnxruntime-web with this many threads to the parent over IPC', internal: true },
 });
-const batches = [1, Number(values.batch)];
-const rounds = Number(values.rounds);
-const sliceMs = (Number(values.seconds) * 1000) / rounds;
+const batches = [1, values.batch];
+const { rounds } = values;
+const sliceMs = (values.seconds * 1000) / rounds;
 
 const config = resolveConfig({ model: values.model });
 const dir = join(config.modelsDir, values.model);
@@ -119,7 +116,7 @@ if (values['only-wasm'] !== undefined) {
 /** A wasm backend in its own process, so it gets its own thread count. */
 async function wasmInChild(threads: number): Promise<Backend> {
   const script = fileURLToPath(import.meta.url);
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, '--model', values.model, '--batch', values.batch, '--only-wasm', String(threads)], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, '--model', values.model, '--batch', String(values.batch), '--only-wasm', String(threads)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<{ name: string; detail: string }>((resolve, reject) => {
@@ -151,7 +148,7 @@ async function wasmInChild(threads: number): Promise<Backend> {
 }
 
 async function main(): Promise<void> {
-  console.log(header('generator throughput per backend (same ONNX file, one run)', `npx tsx bench/generator-backends.bench.ts --model ${values.model} --batch ${values.batch} --seconds ${values.seconds} --rounds ${rounds} --wasm-threads ${values['wasm-threads']}`));
+  console.log(header(TITLE, command));
   console.log(await idleCheck());
   console.log(`model: ${join(dir, file)} (${(bytes.length / 2 ** 20).toFixed(1)} MiB), input '${spec.input}' [N, ${spec.latentSize}] -> '${spec.output}' [N, 3, ${spec.resolution}, ${spec.resolution}]`);
   console.log(`each backend and batch: 3 warm-up runs, then ${rounds} slices of ${fixed(sliceMs / 1000, 1)} s taken in turns with the other backends;`);
@@ -181,7 +178,7 @@ async function main(): Promise<void> {
   }
 
   // 3. onnxruntime-web wasm, one process per thread count.
-  for (const threads of values['wasm-threads'].split(',').map(Number)) backends.push(await wasmInChild(threads));
+  for (const threads of values['wasm-threads']) backends.push(await wasmInChild(threads));
 
   const times = new Map(backends.map((b) => [b.name, new Map(batches.map((n) => [n, [] as number[]]))]));
   const m0 = machineTicks();

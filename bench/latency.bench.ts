@@ -11,31 +11,23 @@
  *
  * A figure, not a test: no thresholds.
  */
-import { parseArgs } from 'node:util';
 import { header, idleCheck } from './support/machine.js';
+import { benchOptions, SCENARIO_OPTIONS } from './support/options.js';
 import { applyScenario, openController, openDisplay, spawnServer, waitForDream, type BenchDisplay } from './support/server-process.js';
 import { fixed, mean, percentile, table } from './support/stats.js';
 import { splitmix32 } from '../common/random.js';
 
-const { values } = parseArgs({
-  options: {
-    samples: { type: 'string', default: '100' },
-    dream: { type: 'string', default: 'off,gentle' },
-    displays: { type: 'string', default: '1' },
-    fps: { type: 'string', default: '30' },
-    size: { type: 'string', default: '256' },
-    model: { type: 'string', default: 'default-face' },
-    /** Live state upscale.mode to set first (auto, off, x2, x4); by default the state is left as it starts. */
-    upscale: { type: 'string' },
-    warmup: { type: 'string', default: '3' },
-  },
+const TITLE = 'tablet-to-screen latency: controller input -> first frame reflecting it, at the display';
+const { values, command } = benchOptions(import.meta.url, TITLE, {
+  samples: { default: 100, help: 'inputs per scenario' },
+  displays: { default: 1, help: 'displays connected' },
+  ...SCENARIO_OPTIONS,
 });
-const samples = Number(values.samples);
-const displayCount = Number(values.displays);
+const { samples, displays: displayCount } = values;
 const SPACING_MS = [150, 400] as const;
 const SAMPLE_TIMEOUT_MS = 5000;
 
-console.log(header('tablet-to-screen latency: controller input -> first frame reflecting it, at the display', `npx tsx bench/latency.bench.ts --samples ${samples} --dream ${values.dream} --displays ${displayCount} --fps ${values.fps} --size ${values.size} --model ${values.model}${values.upscale ? ` --upscale ${values.upscale}` : ''}`));
+console.log(header(TITLE, command));
 console.log(await idleCheck());
 console.log(`settings: target ${values.fps} fps, ${values.size}x${values.size} frames, ${displayCount} display(s), ${samples} inputs spaced ${SPACING_MS[0]}-${SPACING_MS[1]} ms apart at random\n`);
 
@@ -51,7 +43,7 @@ interface Result {
 }
 
 const results: Result[] = [];
-for (const dream of values.dream.split(',')) {
+for (const dream of values.dream) {
   const scenario = `dream ${dream}`;
   process.stdout.write(`running: ${scenario} `);
   try {
@@ -72,7 +64,7 @@ async function measure(scenario: string, dream: string): Promise<Result> {
     await applyScenario(controller, { upscale: values.upscale, dream });
     for (let i = 0; i < displayCount; i++) displays.push(await openDisplay(server.url));
     if (dream !== 'off') await waitForDream(displays[0]!);
-    await sleep(Number(values.warmup) * 1000);
+    await sleep(values.warmup * 1000);
     for (let i = 0; i < samples; i++) {
       await sleep(SPACING_MS[0] + random() * (SPACING_MS[1] - SPACING_MS[0]));
       const t0 = performance.now();
@@ -126,4 +118,4 @@ if (results.length) {
   console.log('pickup: input sent -> the reflecting frame\'s latent chosen (Date.now() on both sides, 1 ms resolution);');
   console.log('frame path: latent chosen -> that frame received (its stages, then transport).');
 }
-process.exit(results.length === values.dream.split(',').length && results.every((r) => r.failures === 0) ? 0 : 1);
+process.exit(results.length === values.dream.length && results.every((r) => r.failures === 0) ? 0 : 1);

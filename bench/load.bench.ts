@@ -10,40 +10,25 @@
  *
  * Exit code 1 when a target is missed. Run it on a quiet machine: it measures the machine too.
  */
-import { parseArgs } from 'node:util';
 import { header, idleCheck } from './support/machine.js';
+import { benchOptions, CROWD_OPTIONS } from './support/options.js';
 import { fixed } from './support/stats.js';
 import { growth, runLoad } from './load-harness.js';
 
-const { values } = parseArgs({
-  options: {
-    tablets: { type: 'string', default: '200' },
-    rate: { type: 'string', default: '30' },
-    seconds: { type: 'string', default: '60' },
-    idle: { type: 'string', default: '20' },
-    warmup: { type: 'string', default: '10' },
-    fps: { type: 'string', default: '30' },
-    size: { type: 'string', default: '256' },
-    model: { type: 'string', default: 'default-face' },
-  },
+const TITLE = 'load bench: tablets vs. display frame rate, input latency, server memory';
+const { values, command } = benchOptions(import.meta.url, TITLE, {
+  ...CROWD_OPTIONS,
+  seconds: { default: 60, help: 'seconds under load' },
+  idle: { default: 20, help: 'idle seconds measured first (the display alone)' },
+  warmup: { default: 10, help: 'warm-up seconds after the server starts' },
 });
+const { tablets, rate, fps, size, model } = values;
 
-const args = `--tablets ${values.tablets} --rate ${values.rate} --seconds ${values.seconds} --idle ${values.idle} --fps ${values.fps} --size ${values.size} --model ${values.model}`;
-console.log(header('load bench: tablets vs. display frame rate, input latency, server memory', `npx tsx bench/load.bench.ts ${args}`));
+console.log(header(TITLE, command));
 console.log(await idleCheck());
 
 const result = await runLoad(
-  {
-    tablets: Number(values.tablets),
-    rate: Number(values.rate),
-    warmupSeconds: Number(values.warmup),
-    idleSeconds: Number(values.idle),
-    loadSeconds: Number(values.seconds),
-    windowSeconds: 10,
-    fps: Number(values.fps),
-    size: Number(values.size),
-    model: values.model,
-  },
+  { tablets, rate, fps, size, model, warmupSeconds: values.warmup, idleSeconds: values.idle, loadSeconds: values.seconds, windowSeconds: 10 },
   (line) => console.log(`  ${line}`),
 );
 
@@ -54,7 +39,7 @@ console.log(`
 display fps: idle ${fixed(result.idleFps)}, under load ${fixed(result.loadFps)} (${fixed(100 * fpsRatio)} % of idle); 10 s windows: ${result.windows.map((w) => fixed(w.fps)).join(' ')}
 probe input -> ack: p50 ${fixed(p.ackP50)} ms, p95 ${fixed(p.ackP95)} ms, p99 ${fixed(p.ackP99)} ms (idle p95 ${fixed(result.idleProbe.ackP95)} ms; ${p.inputs} inputs)
 probe input -> first frame showing it: p50 ${fixed(p.frameP50)} ms, p95 ${fixed(p.frameP95)} ms (idle p95 ${fixed(result.idleProbe.frameP95)} ms; ${p.frameMisses} not shown within 5 s)
-tablets: ${t.tablets} x ${values.rate}/s: ${t.sent} sent (${fixed(t.sent / Number(values.seconds), 0)}/s), ${t.acked} acknowledged, ${t.refused} refused ${JSON.stringify(t.refusedReasons)}, ${t.unanswered} unanswered; ack p50 ${t.ackP50} ms, p95 ${t.ackP95} ms, p99 ${t.ackP99} ms, max ${fixed(t.ackMax, 0)} ms; ${t.stateEvents} state broadcasts received
+tablets: ${t.tablets} x ${values.rate}/s: ${t.sent} sent (${fixed(t.sent / values.seconds, 0)}/s), ${t.acked} acknowledged, ${t.refused} refused ${JSON.stringify(t.refusedReasons)}, ${t.unanswered} unanswered; ack p50 ${t.ackP50} ms, p95 ${t.ackP95} ms, p99 ${t.ackP99} ms, max ${fixed(t.ackMax, 0)} ms; ${t.stateEvents} state broadcasts received
 server: ${fixed(result.serverCpuPercent, 0)} % CPU under load (of ${200} % on 2 cores); RSS idle ${fixed(result.idleRssMiB)} MiB, load windows ${result.windows.map((w) => fixed(w.rssMiB)).join(' ')} MiB (growth first -> last third ${fixed(100 * rssGrowth)} %)
 `);
 

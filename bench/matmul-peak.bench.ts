@@ -15,7 +15,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { encodeModel, floatTensor as protoFloat, model, node, valueInfo } from '../onnx-compilers/proto.js';
 import { resolveConfig } from '../server/config.js';
 import { generatorSpec, readManifest } from '../server/models/registry.js';
@@ -23,25 +22,22 @@ import { createSession, floatTensor, openSession, type Session, type Tensor } fr
 import { gaussian } from '../common/random.js';
 import { header, idleCheck, machineTicks } from './support/machine.js';
 import { countFlops } from './support/onnx-flops.js';
+import { benchOptions, SERVER_OPTIONS, timingOptions } from './support/options.js';
 import { fixed, percentile, table, timeRuns } from './support/stats.js';
 
-const { values } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'default-face' },
-    sizes: { type: 'string', default: '512,1024,2048' },
-    batches: { type: 'string', default: '1,4,16,64' },
-    seconds: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '3' },
-  },
+const TITLE = "fp32 matrix-multiply peak and the generator's share of it";
+const { values, command } = benchOptions(import.meta.url, TITLE, {
+  model: SERVER_OPTIONS.model,
+  sizes: { default: [512, 1024, 2048], help: 'square MatMul sizes' },
+  batches: { default: [1, 4, 16, 64], help: 'generator batch sizes' },
+  ...timingOptions(3, 3),
 });
-const sizes = values.sizes.split(',').map(Number);
-const batches = values.batches.split(',').map(Number);
-const rounds = Number(values.rounds);
+const { sizes, batches, rounds } = values;
 /** Each subject is timed for `seconds` in all, split into one slice per round. */
-const sliceMs = (Number(values.seconds) * 1000) / rounds;
+const sliceMs = (values.seconds * 1000) / rounds;
 const cores = os.cpus().length;
 
-console.log(header('fp32 matrix-multiply peak and the generator\'s share of it', `npx tsx bench/matmul-peak.bench.ts --model ${values.model} --sizes ${values.sizes} --batches ${values.batches} --seconds ${values.seconds} --rounds ${values.rounds}`));
+console.log(header(TITLE, command));
 console.log(await idleCheck());
 console.log(`each subject: 2 warm-up runs, then ${values.seconds} s of runs in ${rounds} slices, taken in turns with the others;`);
 console.log('peak and achieved share both use the fastest run (robust to other processes taking the CPU now and then);');

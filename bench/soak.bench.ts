@@ -10,42 +10,26 @@
  *
  * Exit code 1 when a target is missed. Run it on a quiet machine: it measures the machine too.
  */
-import { parseArgs } from 'node:util';
 import { header, idleCheck } from './support/machine.js';
+import { benchOptions, CROWD_OPTIONS } from './support/options.js';
 import { fixed, mean } from './support/stats.js';
 import { growth, runLoad } from './load-harness.js';
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '60' },
-    window: { type: 'string', default: '60' },
-    tablets: { type: 'string', default: '200' },
-    rate: { type: 'string', default: '30' },
-    fps: { type: 'string', default: '30' },
-    size: { type: 'string', default: '256' },
-    model: { type: 'string', default: 'default-face' },
-  },
+const TITLE = 'soak bench: server memory and display frame rate under sustained load';
+const { values, command } = benchOptions(import.meta.url, TITLE, {
+  minutes: { default: 60, help: 'minutes under load' },
+  window: { default: 60, help: 'seconds per measured window (and progress line)' },
+  ...CROWD_OPTIONS,
 });
-const minutes = Number(values.minutes);
+const { minutes, tablets, rate, fps, size, model } = values;
 if (!(minutes > 0)) throw new Error('--minutes must be a positive number');
 
-const args = `--minutes ${values.minutes} --window ${values.window} --tablets ${values.tablets} --rate ${values.rate} --fps ${values.fps} --size ${values.size} --model ${values.model}`;
-console.log(header('soak bench: server memory and display frame rate under sustained load', `npx tsx bench/soak.bench.ts ${args}`));
+console.log(header(TITLE, command));
 console.log(await idleCheck());
 const started = Date.now();
 
 const result = await runLoad(
-  {
-    tablets: Number(values.tablets),
-    rate: Number(values.rate),
-    warmupSeconds: 20,
-    idleSeconds: 20,
-    loadSeconds: Math.round(minutes * 60),
-    windowSeconds: Number(values.window),
-    fps: Number(values.fps),
-    size: Number(values.size),
-    model: values.model,
-  },
+  { tablets, rate, fps, size, model, warmupSeconds: 20, idleSeconds: 20, loadSeconds: Math.round(minutes * 60), windowSeconds: values.window },
   (line) => console.log(`  [${((Date.now() - started) / 60_000).toFixed(1)} min] ${line}`),
 );
 

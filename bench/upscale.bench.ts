@@ -11,7 +11,6 @@
  */
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ROOT_DIR, resolveConfig } from '../server/config.js';
 import { EncodeStage } from '../server/stages/encode.js';
 import type { FrameJob } from '../server/stages/stage.js';
@@ -20,21 +19,19 @@ import { UPSCALER_FAMILIES, type UpscaleFactor, type UpscalerFamily } from '../s
 import { choosePlan, PassCosts, planName } from '../server/upscale/plan.js';
 import { openPrintGenerator } from '../server/upscale/print.js';
 import { Upscaler } from '../server/upscale/upscaler.js';
+import { benchOptions } from './support/options.js';
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '10' },
-    fps: { type: 'string', default: '30' },
-    'frame-size': { type: 'string', default: '256' },
-    'dream-size': { type: 'string', default: '128' },
-    families: { type: 'string', default: UPSCALER_FAMILIES.join(',') },
-  },
+const { values } = benchOptions(import.meta.url, 'Milliseconds per stage at live size (generate, each ESRGAN pass, encode) and the plan upscale mode auto would pick.', {
+  runs: { default: 10, help: 'timed runs per figure (the median is shown)' },
+  fps: { default: 30, help: 'the frame rate target' },
+  'frame-size': { default: 256, help: 'display size, px' },
+  'dream-size': { default: 128, help: "the dream pass's picture side, px" },
+  families: { default: [...UPSCALER_FAMILIES], help: 'upscaler families to time' },
 });
-const runs = Number(values.runs);
-const fps = Number(values.fps);
-const frameSize = Number(values['frame-size']);
-const dreamSize = Number(values['dream-size']);
-const families = values.families.split(',') as UpscalerFamily[];
+const { runs, fps } = values;
+const frameSize = values['frame-size'];
+const dreamSize = values['dream-size'];
+const families = values.families as UpscalerFamily[];
 const config = resolveConfig({ upscaleCacheDir: join(ROOT_DIR, 'models/.converted') });
 
 async function median(fn: () => Promise<unknown>): Promise<number> {

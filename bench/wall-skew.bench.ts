@@ -23,7 +23,6 @@
  * A figure, not a test: no thresholds.
  */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { io, type Socket } from 'socket.io-client';
 import type { FrameMeta } from '../common/frame.js';
@@ -31,41 +30,35 @@ import { SOCKET_PATH, type ClientToServerEvents, type ServerToClientEvents } fro
 import { Presenter } from '../display/present.js';
 import { ClusterClockSync } from '../display/sync.js';
 import { header, idleCheck } from './support/machine.js';
+import { benchOptions, SERVER_OPTIONS } from './support/options.js';
 import { spawnServer, type ServerProcess } from './support/server-process.js';
 import { fixed, percentile, table } from './support/stats.js';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '20' },
-    fps: { type: 'string', default: '30' },
-    size: { type: 'string', default: '128' },
-    layout: { type: 'string', default: 'tile' },
-    delay: { type: 'string', default: '150' },
-    upscaler: { type: 'string', default: 'off' },
-    redis: { type: 'string', default: 'auto' },
-  },
+const TITLE = 'wall lockstep: presentation skew between two displays on two nodes';
+const { values, command } = benchOptions(import.meta.url, TITLE, {
+  seconds: { default: 20, help: 'measured seconds' },
+  fps: SERVER_OPTIONS.fps,
+  size: { default: 128, help: 'frame size, px' },
+  layout: { default: 'tile', help: 'wall layout (tile, mirror, gallery)' },
+  delay: { default: 150, help: 'the wall\'s presentDelayMs' },
+  upscaler: { default: 'off', help: 'the nodes\' upscaler (off, esrgan-slim)' },
+  redis: { default: 'auto', help: 'run the nodes as a Redis cluster (auto: when redis-server is installed, on, off)' },
 });
-const seconds = Number(values.seconds);
-const fps = Number(values.fps);
+const { seconds, fps } = values;
 const REFRESH_MS = 1000 / 60;
 const FRAME_MS_30 = 1000 / 30;
 const WALL = {
   layout: values.layout,
   columns: 2,
   rows: 1,
-  presentDelayMs: Number(values.delay),
+  presentDelayMs: values.delay,
   screens: [
     { name: 'left', column: 0, row: 0 },
     { name: 'right', column: 1, row: 0 },
   ],
 };
 
-console.log(
-  header(
-    'wall lockstep: presentation skew between two displays on two nodes',
-    `npx tsx bench/wall-skew.bench.ts --seconds ${seconds} --fps ${fps} --size ${values.size} --layout ${values.layout} --delay ${values.delay} --upscaler ${values.upscaler} --redis ${values.redis}`,
-  ),
-);
+console.log(header(TITLE, command));
 console.log(await idleCheck());
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -7,7 +7,7 @@
  * Images are planar RGB in [0, 1]; the network's own input range is the net's business.
  */
 import { splitmix32 } from '../../common/random.js';
-import type { PlanarImage } from '../image/planar-image.js';
+import { clamp01, type PlanarImage } from '../image/planar-image.js';
 import type { ImageOps } from './image-ops.js';
 
 export interface GradientNet {
@@ -60,10 +60,7 @@ export async function dreamStep(net: GradientNet, img: PlanarImage, step: number
   mean /= grad.length;
   const scale = mean > 0 ? step / 255 / mean : 0;
   const d = shifted.data;
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i]! + scale * grad[i]!;
-    d[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-  }
+  for (let i = 0; i < d.length; i++) d[i] = clamp01(d[i]! + scale * grad[i]!);
   return { image: ox || oy ? roll(shifted, -ox, -oy) : shifted, objective };
 }
 

@@ -4,3 +4,16 @@ export interface PlanarImage {
   width: number;
   height: number;
 }
+
+/** `v` held to [0, 1], the range of a PlanarImage's values. */
+export function clamp01(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+/** A network's output in `range` (e.g. [-1, 1]) as PlanarImage values: mapped linearly onto [0, 1] and clamped there. */
+export function unitFromRange(raw: ArrayLike<number>, [lo, hi]: readonly [number, number]): Float32Array {
+  const scale = 1 / (hi - lo);
+  const out = new Float32Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = clamp01((raw[i]! - lo) * scale);
+  return out;
+}

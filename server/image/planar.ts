@@ -1,6 +1,6 @@
 /** Planar float pictures <-> bytes, through sharp (decode, encode, resize). */
 import sharp, { type Sharp } from 'sharp';
-import type { PlanarImage } from './planar-image.js';
+import { clamp01, type PlanarImage } from './planar-image.js';
 
 /** Decodes any image sharp reads (PNG, JPEG, WebP...) to planar RGB in [0, 1], optionally resized. */
 export async function readPlanar(input: string | Buffer, size?: { width: number; height: number }): Promise<PlanarImage> {
@@ -24,9 +24,9 @@ export function toRgbBytes(img: PlanarImage, into?: Uint8Array): Uint8Array {
   const px = into && into.length === plane * 3 ? into : new Uint8Array(plane * 3);
   const d = img.data;
   for (let i = 0; i < plane; i++) {
-    px[3 * i] = clamp(d[i]!) * 255 + 0.5;
-    px[3 * i + 1] = clamp(d[plane + i]!) * 255 + 0.5;
-    px[3 * i + 2] = clamp(d[2 * plane + i]!) * 255 + 0.5;
+    px[3 * i] = clamp01(d[i]!) * 255 + 0.5;
+    px[3 * i + 1] = clamp01(d[plane + i]!) * 255 + 0.5;
+    px[3 * i + 2] = clamp01(d[2 * plane + i]!) * 255 + 0.5;
   }
   return px;
 }
@@ -34,8 +34,4 @@ export function toRgbBytes(img: PlanarImage, into?: Uint8Array): Uint8Array {
 /** A sharp pipeline over a planar picture, ready for .png() / .jpeg() / .resize(). */
 export function planarToSharp(img: PlanarImage, into?: Uint8Array): Sharp {
   return sharp(toRgbBytes(img, into), { raw: { width: img.width, height: img.height, channels: 3 } });
-}
-
-function clamp(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
 }

@@ -7,7 +7,7 @@
 import type { ProviderChoice } from '../onnx/runtime.js';
 import { floatTensor } from '../onnx/runtime.js';
 import { ModelError, ModelSession } from '../onnx/session.js';
-import type { PlanarImage } from '../image/planar-image.js';
+import { unitFromRange, type PlanarImage } from '../image/planar-image.js';
 import { ensureConverted, type ConvertedUpscaler, type EnsureOptions, type UpscaleFactor, type UpscalerFamily } from './converted.js';
 
 export class Upscaler {
@@ -53,15 +53,7 @@ export class Upscaler {
     if (!y || y.dims.join() !== [1, 3, height, width].join()) {
       throw new ModelError(`${this.id} returned [${y?.dims.join(',')}] for a ${img.width}x${img.height} picture, expected [1,3,${height},${width}]`);
     }
-    const raw = y.data as Float32Array;
-    const [olo, ohi] = this.output.range;
-    const inv = 1 / (ohi - olo);
-    const data = new Float32Array(raw.length);
-    for (let i = 0; i < raw.length; i++) {
-      const v = (raw[i]! - olo) * inv;
-      data[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-    }
-    return { data, width, height };
+    return { data: unitFromRange(y.data as Float32Array, this.output.range), width, height };
   }
 
   async dispose(): Promise<void> {

@@ -10,6 +10,7 @@
  *
  * A figure, not a test: no thresholds.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { header, idleCheck, machineTicks } from './support/machine.js';
 import { benchOptions, SCENARIO_OPTIONS } from './support/options.js';
 import { applyScenario, openController, openDisplay, processUsage, RssSampler, spawnServer, waitForDream, type BenchDisplay } from './support/server-process.js';
@@ -124,10 +125,6 @@ function countBy(values: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1]).map(([v, n]) => `${v} ${fixed((100 * n) / Math.max(1, values.length), 0)} %`).join(', ');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 if (rows.length) {

@@ -11,6 +11,7 @@
  *
  * A figure, not a test: no thresholds.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { header, idleCheck } from './support/machine.js';
 import { benchOptions, SCENARIO_OPTIONS } from './support/options.js';
 import { applyScenario, openController, openDisplay, spawnServer, waitForDream, type BenchDisplay } from './support/server-process.js';
@@ -90,10 +91,6 @@ async function measure(scenario: string, dream: string): Promise<Result> {
     controller.close();
     await server.stop();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 if (results.length) {

@@ -13,7 +13,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT_DIR, resolveConfig } from '../server/config.js';
 import { EncodeStage } from '../server/stages/encode.js';
-import type { FrameJob } from '../server/stages/stage.js';
+import { fixedSnapshot, type FrameJob } from '../server/stages/stage.js';
 import type { PlanarImage } from '../server/image/planar-image.js';
 import { UPSCALER_FAMILIES, type UpscaleFactor, type UpscalerFamily } from '../server/upscale/converted.js';
 import { choosePlan, PassCosts, planName } from '../server/upscale/plan.js';
@@ -63,6 +63,7 @@ row(`generate ${config.model} (${small.width} px)`, generateMs);
 const encode = new EncodeStage({ size: frameSize, quality: config.jpegQuality });
 const job = (image: PlanarImage): FrameJob => ({
   image,
+  snapshot: fixedSnapshot(),
   meta: { frame: 0, serverTime: 0, stateVersion: 0, mode: 'seed', seeds: [42, 42], t: 0, width: image.width, height: image.height, format: 'jpeg', timings: {} },
 });
 const encodeAt = async (img: PlanarImage) => median(() => encode.run(job(img)));

@@ -22,12 +22,12 @@ import { PresetStore } from './presets.js';
 import { LiveRecorder } from './recording/recorder.js';
 import { recordingRoutes } from './recording/routes.js';
 import { logger } from './log.js';
-import { dreamStyles, openGenerator } from './models/registry.js';
-import { ImageOps } from './dream/image-ops.js';
+import { dreamStyles } from './models/registry.js';
 import { DreamLibrary } from './dream/library.js';
-import { disposeChain, initChain, type ChainResult } from './pipeline/chain.js';
+import { disposeChain, type ChainResult } from './pipeline/chain.js';
+import { openFrameMaker } from './pipeline/frame-maker.js';
 import { FrameLoop } from './pipeline/loop.js';
-import { buildChain } from './stages/index.js';
+import { buildDeliverStages } from './stages/index.js';
 import type { FrameJob } from './stages/stage.js';
 import { OpeningHours } from './schedule.js';
 import { Store } from './store.js';
@@ -38,6 +38,7 @@ import { Cluster, logSingleNode } from './cluster/cluster.js';
 import { ClusterClock } from './wall/clock.js';
 import { wallTiming } from './wall/timing.js';
 import { redisAnchorStore } from './wall/anchor-sync.js';
+import { EventLoopDelay } from './event-loop.js';
 
 const log = logger('server');
 
@@ -59,24 +60,31 @@ export interface RunningServer {
 
 export async function startServer(overrides: UserConfig = {}): Promise<RunningServer> {
   const config = resolveConfig(overrides);
-  const generator = await openGenerator(config);
+  let osc: OscInput | null = null;
+  let cluster: Cluster | null = null;
+  // The frame's work (latent .. encode), in the frame worker unless config.frameWorker is off.
+  const maker = await openFrameMaker(config, {
+    onLoopWrap: (passes) => osc?.loopWrapped(passes),
+    ...(config.redisUrl ? { wallAnchors: { claim: (mine) => (cluster ? redisAnchorStore(cluster.commander).claim(mine) : Promise.reject(new Error('the cluster is not connected yet'))) } } : {}),
+  });
+  const generator = maker.generator;
+  // Style names for checking input; the networks themselves are compiled where frames are made.
   const library = new DreamLibrary(await dreamStyles(config, generator.manifest), config.provider);
-  const ops = await ImageOps.create();
   const directions = directionVectors(generator.manifest);
   const store = new Store({ validate: (state) => dreamProblem(state, library) ?? directionProblem(state, directions) });
   // Cluster mode replicates every committed change, so it hooks the store before anything commits.
-  const cluster = config.redisUrl ? new Cluster(config, store) : null;
+  cluster = config.redisUrl ? new Cluster(config, store) : null;
   const displays = new DisplayHub();
   const presets = await PresetStore.open(config.presetsDir);
   cluster?.sharePresets(presets);
   const recorder = new LiveRecorder({ dir: config.recordingsDir, fps: config.fps, minFreeBytes: config.minFreeBytes });
   const oscSpace = buildAddressSpace();
-  let osc: OscInput | null = null;
-  const stages = buildChain({ config, store, displays, generator, dream: { library, ops }, onLoopWrap: (passes) => osc?.loopWrapped(passes), recorder, latent: { directions, exposeLatent: config.debugFrameLatent }, ...(cluster ? { wallAnchors: redisAnchorStore(cluster.commander) } : {}) });
-  await initChain(stages);
+  const stages = [...maker.stages, ...buildDeliverStages({ displays, recorder })];
   // Tablets, attract mode and captures (docs/tablet.md).
   const visitors = await openVisitors({ config, store, generator, dreamStyles: library.names(), ...(cluster ? { turnGate: cluster.turn } : {}) });
   const startedAt = Date.now();
+  // The main thread answers tablets, OSC and HTTP: how late it runs is in /health.
+  const loopDelay = new EventLoopDelay();
 
   const app = express();
   app.disable('x-powered-by');
@@ -116,12 +124,12 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const clock = new ClusterClock(cluster ? { source: cluster.time } : {});
   await clock.start();
   const wall = wallTiming(config, clock, displays);
-  const loop = new FrameLoop(stages, { fps: config.fps, active: generating, onFrame, ...(wall ? { wall } : {}) });
+  const loop = new FrameLoop(stages, { fps: config.fps, snapshot: () => store.snapshot(), active: generating, onFrame, ...(wall ? { wall } : {}) });
   const status = () => {
     const controllers = io.of('/').adapter.rooms.get(ROOMS.controller)?.size ?? 0;
     const base: Status = {
       model: generator.id,
-      provider: generator.session.provider,
+      provider: generator.provider,
       fps: Math.round(loop.fps * 10) / 10,
       displays: displays.count,
       controllers,
@@ -132,7 +140,9 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
       uptime: Math.round((Date.now() - startedAt) / 1000),
       frames: loop.frames,
       stageMs: loop.stageMs(),
-      ...(generator.session.fallback ? { fallback: generator.session.fallback } : {}),
+      frameWorker: config.frameWorker,
+      eventLoopMs: loopDelay.report(),
+      ...(generator.fallback ? { fallback: generator.fallback } : {}),
       ...(wall ? { wall: { layout: config.wall.layout, screens: displays.screens(), stride: loop.wallStride, clock: clock.estimate } } : {}),
     };
   };
@@ -190,14 +200,15 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const statusTimer = setInterval(() => io.local.to(ROOMS.controller).emit('status', status()), 1000);
 
   log.info(
-    { model: generator.id, file: generator.file, provider: generator.session.provider, fallback: generator.session.fallback, port, host: config.host, frameSize: config.frameSize, fps: config.fps },
-    `serving model ${generator.id} on ${generator.session.provider}; display ${url}/  controller ${url}/controller/`,
+    { model: generator.id, file: generator.file, provider: generator.provider, fallback: generator.fallback, frames: maker.where, port, host: config.host, frameSize: config.frameSize, fps: config.fps },
+    `serving model ${generator.id} on ${generator.provider}, frames made in the ${maker.where}; display ${url}/  controller ${url}/controller/`,
   );
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
       clearInterval(statusTimer);
+      loopDelay.stop();
       clock.stop();
       stopSocketInputs();
       visitors.stop();
@@ -210,7 +221,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
         recorder.close(),
         new Promise<void>((resolve) => io.close(() => resolve())).then(() => cluster?.close()),
         osc?.close(),
-        disposeChain(stages).then(() => Promise.allSettled([library.dispose(), ops.dispose()])),
+        disposeChain(stages).then(() => Promise.allSettled([maker.close(), library.dispose()])),
       ]);
       httpServer.closeAllConnections?.();
       for (const r of results) if (r.status === 'rejected') log.warn({ err: String(r.reason) }, 'error while closing');

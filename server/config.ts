@@ -101,6 +101,8 @@ export const ConfigSchema = z
     redisUrl: z.union([z.literal(''), z.url({ protocol: /^rediss?$/ })], { error: 'a redis:// or rediss:// URL, or "" for a single node' }).default(''),
     /** This node's name in the cluster (logs, peer list); "" = the host name and the port. */
     nodeName: z.string().regex(/^([a-z0-9][a-z0-9._-]{0,62})?$/i, 'letters, digits, . _ - only, at most 63').default(''),
+    /** Makes frames in a worker thread (server/pipeline/worker.ts), so sockets, OSC and HTTP never wait on a frame; false makes them in the main thread. */
+    frameWorker: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).default(true),
     /** Puts each frame's latent into its metadata (tests and debugging; about 1.5 KB a frame). */
     debugFrameLatent: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).default(false),
     /** Video wall (docs/cluster.md): layout 'single' | 'mirror' | 'tile' | 'gallery', the grid, the screens and the presentation delay. From the environment or a flag, as JSON. */
@@ -150,6 +152,7 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_REDIS_URL: 'redisUrl',
   PORTRAITS_NODE_NAME: 'nodeName',
   PORTRAITS_DEBUG_FRAME_LATENT: 'debugFrameLatent',
+  PORTRAITS_FRAME_WORKER: 'frameWorker',
   PORTRAITS_WALL: 'wall',
 });
 

@@ -7,7 +7,9 @@ import { Emitter } from '../common/emitter.js';
 import { CommandSchema, refusal, type Ack, type Refusal, type RefusalCode } from '../common/protocol.js';
 import { DEFAULT_STATE, PatchSchema, StateSchema, describeError, mergeState, type LiveState, type StatePatch } from '../common/state.js';
 import { randomSeed } from '../common/random.js';
+import { deepFreeze } from '../common/freeze.js';
 import { logger } from './log.js';
+import type { StateSnapshot } from './stages/stage.js';
 
 const log = logger('store');
 
@@ -39,6 +41,7 @@ export interface StoreOptions {
 export class Store {
   private current: LiveState;
   private versionNo = 0;
+  private frozen: StateSnapshot | null = null;
   private readonly listeners = new Emitter<Parameters<Listener>>((err) => log.error({ err: (err as Error).message }, 'state listener failed'));
   private readonly commitHooks = new Emitter<[CommittedChange]>((err) => log.error({ err: (err as Error).message }, 'commit hook failed'));
 
@@ -55,6 +58,15 @@ export class Store {
 
   get version(): number {
     return this.versionNo;
+  }
+
+  /**
+   * The state and its version as one frozen value, for a frame's job: every change replaces
+   * the state object, so a snapshot never changes under a frame that holds it.
+   */
+  snapshot(): StateSnapshot {
+    if (this.frozen?.version !== this.versionNo) this.frozen = Object.freeze({ state: deepFreeze(this.current), version: this.versionNo });
+    return this.frozen;
   }
 
   apply(patch: unknown, source: Source, origin?: string): Ack {

@@ -11,11 +11,21 @@ import { storeSource, visitorPatchRefusal, type Access } from '../access.js';
 import type { TabletFloor } from '../arbitration.js';
 import { errorHandler, sendRefusal, type HttpAccess } from './http-hardening.js';
 import type { DisplayReport, HealthVerdict } from '../health.js';
+import type { LoopDelay } from '../event-loop.js';
 import { runPresetCommand, type PresetStore } from '../presets.js';
 import type { Step, Store } from '../store.js';
 
 export interface HealthSource {
-  status(): Status & { uptime: number; frames: number; stageMs: Record<string, number>; fallback?: string };
+  status(): Status & {
+    uptime: number;
+    frames: number;
+    stageMs: Record<string, number>;
+    /** Frames are made in the frame worker thread (server/pipeline/worker.ts), not the main thread. */
+    frameWorker: boolean;
+    /** How late the main thread's event loop ran over the last window (server/event-loop.ts). */
+    eventLoopMs: LoopDelay;
+    fallback?: string;
+  };
   /** The verdict with its reasons, whether the opening hours are open, and each display's last heartbeat. */
   health?(): HealthVerdict & { open: boolean; heartbeats: DisplayReport[] };
 }

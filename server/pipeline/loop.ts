@@ -18,17 +18,19 @@
  * render the same slots (every other one, say), so their screens keep changing together,
  * at a lower rate.
  */
-import type { FrameMeta } from '../../common/frame.js';
 import { slotAt, slotStart, type WallScreen } from '../../common/wall.js';
 import { logger } from '../log.js';
-import type { FrameJob, Stage } from '../stages/stage.js';
+import { newJob, type FrameJob, type Stage, type StateSnapshot } from '../stages/stage.js';
 import { runChain, type ChainResult } from './chain.js';
+import { StageTimes } from '../stages/stage-times.js';
 
 const log = logger('loop');
 const IDLE_POLL_MS = 100;
 
 export interface LoopOptions {
   fps: number;
+  /** The live state for the next frame (Store.snapshot): taken once per frame and carried in its job. */
+  snapshot: () => StateSnapshot;
   /** Frames are made only while this is true (e.g. a display is connected). */
   active: () => boolean;
   onFrame?: (job: FrameJob, result: ChainResult) => void;
@@ -54,7 +56,7 @@ export class FrameLoop {
   private dueAt = 0;
   private errorsLogged = 0;
   private current: Promise<void> = Promise.resolve();
-  private readonly stageAvg = new Map<string, number>();
+  private readonly stageTimes = new StageTimes();
   /** Walls: the last slot a frame was made for, and the stride kept while behind. */
   private lastSlot = -Infinity;
   private readonly stride = new SlotStride();
@@ -80,7 +82,7 @@ export class FrameLoop {
 
   /** Smoothed milliseconds per stage over recent frames. */
   stageMs(): Record<string, number> {
-    return Object.fromEntries([...this.stageAvg].map(([k, v]) => [k, Math.round(v * 100) / 100]));
+    return Object.fromEntries([...this.stageTimes.entries()].map(([k, v]) => [k, Math.round(v * 100) / 100]));
   }
 
   start(): void {
@@ -113,7 +115,7 @@ export class FrameLoop {
     }
     const started = performance.now();
     if (this.dueAt === 0) this.dueAt = started;
-    const job: FrameJob = { meta: newMeta(++this.frameNo) };
+    const job = newJob(++this.frameNo, this.opts.snapshot());
     const result = await runChain(this.stages, job);
     this.account(job, result, true);
     const period = 1000 / this.opts.fps;
@@ -132,8 +134,10 @@ export class FrameLoop {
     if (this.opts.active() && slot > this.lastSlot) {
       this.lastSlot = slot;
       let produced = false;
+      // One snapshot per slot: every screen of the slot shows the same state.
+      const snapshot = this.opts.snapshot();
       for (const screen of wall.targets()) {
-        const job: FrameJob = { meta: newMeta(++this.frameNo) };
+        const job = newJob(++this.frameNo, snapshot);
         job.meta.slot = slot;
         job.meta.presentAt = slotStart(slot, period) + wall.presentDelayMs;
         if (screen) {
@@ -164,10 +168,7 @@ export class FrameLoop {
         }
         this.lastFrameAt = now;
       }
-      for (const [stage, ms] of Object.entries(job.meta.timings)) {
-        const prev = this.stageAvg.get(stage);
-        this.stageAvg.set(stage, prev === undefined ? ms : prev * 0.9 + ms * 0.1);
-      }
+      this.stageTimes.learn(job.meta.timings);
     } else if (this.errorsLogged++ < 20 || this.errorsLogged % 1000 === 0) {
       log.error({ error: result.error, frame: this.frameNo }, 'frame failed');
     }
@@ -207,6 +208,4 @@ export class SlotStride {
   }
 }
 
-function newMeta(frame: number): FrameMeta {
-  return { frame, serverTime: Date.now(), stateVersion: 0, mode: '', seeds: [0, 0], t: 0, width: 0, height: 0, format: 'jpeg', timings: {} };
-}
+

@@ -9,8 +9,7 @@
 import sharp from 'sharp';
 import { join } from 'node:path';
 import { loopAt, seedToLatent, slerp, smoothstep, type Latent } from '../../common/latent.js';
-import { DEFAULT_STATE, type LiveState } from '../../common/state.js';
-import type { FrameMeta } from '../../common/frame.js';
+import type { LiveState } from '../../common/state.js';
 import { resolveConfig, type ResolvedConfig } from '../config.js';
 import { ImageOps } from '../dream/image-ops.js';
 import { DreamLibrary } from '../dream/library.js';
@@ -20,9 +19,8 @@ import type { ProviderChoice } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
 import { DreamStage } from '../stages/dream.js';
 import { GenerateStage } from '../stages/generate.js';
-import type { FrameJob } from '../stages/stage.js';
+import { fixedSnapshot, newJob, type FrameJob, type StateSnapshot } from '../stages/stage.js';
 import type { PlanarImage } from '../image/planar-image.js';
-import { Store } from '../store.js';
 import { openEnlarger, type Enlarger, type UpscaleChoice } from './enlarge.js';
 
 export interface MorphSpec {
@@ -76,10 +74,6 @@ export interface RenderedFrame {
   rgb: Buffer;
 }
 
-function frameMeta(i: number): FrameMeta {
-  return { frame: i, serverTime: 0, stateVersion: 0, mode: 'render', seeds: [0, 0], t: 0, width: 0, height: 0, format: 'jpeg', timings: {} };
-}
-
 export class OfflineRenderer {
   private constructor(
     readonly spec: MorphSpec,
@@ -87,6 +81,7 @@ export class OfflineRenderer {
     private readonly dim: number,
     private readonly generate: GenerateStage,
     private readonly dream: DreamStage | null,
+    private readonly state: StateSnapshot,
     private readonly enlarger: Enlarger,
     /** The live encode stage's resize-to-bytes graph, so a render and the live stream agree pixel for pixel. */
     private readonly pixels: DisplayPixels,
@@ -111,6 +106,8 @@ export class OfflineRenderer {
     closers.push(() => session.release());
     try {
       let dream: DreamStage | null = null;
+      // The state every frame's job carries: the dream settings of the spec, the defaults otherwise.
+      let state = fixedSnapshot();
       let produced = gen.resolution;
       if (spec.dream && spec.dream.mode !== 'off') {
         const library = new DreamLibrary(await dreamStyles(config, manifest), config.provider);
@@ -122,15 +119,15 @@ export class OfflineRenderer {
         const ops = await ImageOps.create();
         closers.push(() => ops.dispose());
         const { size, ...settings } = spec.dream;
-        const store = new Store({ initial: { ...structuredClone(DEFAULT_STATE), dream: settings } as LiveState });
-        dream = new DreamStage(store, ops, library, { size });
+        dream = new DreamStage(ops, library, { size });
+        state = fixedSnapshot({ dream: settings });
         produced = size;
       }
       const enlarger = await openEnlarger(spec.upscale, produced, spec.size, { provider: config.provider, cacheDir: config.upscaleCacheDir }, onNote);
       closers.push(() => enlarger.dispose());
       const pixels = await DisplayPixels.create();
       closers.push(() => pixels.dispose());
-      return new OfflineRenderer(spec, config.model, gen.latentSize, new GenerateStage(session, gen), dream, enlarger, pixels, closers);
+      return new OfflineRenderer(spec, config.model, gen.latentSize, new GenerateStage(session, gen), dream, state, enlarger, pixels, closers);
     } catch (err) {
       await Promise.allSettled(closers.reverse().map((c) => c()));
       throw err;
@@ -149,7 +146,8 @@ export class OfflineRenderer {
   /** The frames in order (the dream pass carries state from frame to frame, so order matters). */
   async *render(): AsyncGenerator<RenderedFrame> {
     for (let i = 0; i < this.frames; i++) {
-      const job: FrameJob = { meta: frameMeta(i), latent: morphLatent(this.spec, i, this.dim) };
+      const job: FrameJob = { ...newJob(i, this.state, 0), latent: morphLatent(this.spec, i, this.dim) };
+      job.meta.mode = 'render';
       await this.generate.run(job);
       if (this.dream) await this.dream.run(job);
       const image = await this.enlarger.enlarge(job.image!);

@@ -17,7 +17,6 @@ import { hashSeeds, splitmix32 } from '../../common/random.js';
 import { dreamStep } from '../dream/engine.js';
 import type { ImageOps } from '../dream/image-ops.js';
 import type { DreamLibrary } from '../dream/library.js';
-import type { Store } from '../store.js';
 import { need, type FrameJob, type Stage } from './stage.js';
 import type { PlanarImage } from '../image/planar-image.js';
 
@@ -51,14 +50,13 @@ export class DreamStage implements Stage {
   private readonly random = splitmix32(0x5eed);
 
   constructor(
-    private readonly store: Store,
     private readonly ops: ImageOps,
     private readonly library: DreamLibrary,
     private readonly opts: DreamStageOptions,
   ) {}
 
   async run(job: FrameJob): Promise<void> {
-    const settings = this.store.state.dream;
+    const settings = job.snapshot.state.dream;
     if (settings.mode === 'off' || settings.strength === 0) {
       this.carried.clear();
       return;

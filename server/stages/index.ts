@@ -1,11 +1,11 @@
 /**
- * The frame's path, in order. Optional passes slot in as `cond ? stage : null` and the
+ * The frame's path, in order, in two parts: making the frame (state snapshot -> bytes) and
+ * delivering it (sockets, recorder). Optional passes slot in as `cond ? stage : null` and the
  * list is filtered, so adding or reordering a pass is one line here.
  */
 import type { ResolvedConfig } from '../config.js';
 import type { DisplayHub } from '../displays.js';
 import type { ModelSession } from '../onnx/session.js';
-import type { Store } from '../store.js';
 import type { ImageOps } from '../dream/image-ops.js';
 import type { DreamLibrary } from '../dream/library.js';
 import { DreamStage } from './dream.js';
@@ -21,51 +21,65 @@ import { WallLatentStage } from './wall-latent.js';
 import type { AnchorStore } from '../wall/anchor-sync.js';
 import type { Stage } from './stage.js';
 
-export interface ChainDeps {
+export interface MakeDeps {
   config: ResolvedConfig;
-  store: Store;
-  displays: DisplayHub;
   generator: { session: ModelSession; spec: GeneratorSpec };
   /** Dream styles and image resampling; without styles the dream pass is left out. */
   dream: { library: DreamLibrary; ops: ImageOps };
   clock?: () => number;
   /** The keyframe loop started a new pass (see LatentStageOptions.onLoopWrap). */
   onLoopWrap?: (passes: number) => void;
-  /** The live recorder (server/recording/), tapped after send; absent leaves the record stage out. */
-  recorder?: FrameTap;
   /** The semantic directions and the latent-in-metadata switch (see LatentStageOptions). */
   latent?: Pick<LatentStageOptions, 'directions' | 'exposeLatent'>;
   /** Cluster mode: the walk anchors video walls share through Redis. */
   wallAnchors?: AnchorStore;
 }
 
-export function buildChain(deps: ChainDeps): Stage[] {
-  const { config, store, displays, generator } = deps;
+export interface DeliverDeps {
+  displays: DisplayHub;
+  /** The live recorder (server/recording/), tapped after send; absent leaves the record stage out. */
+  recorder?: FrameTap;
+}
+
+/**
+ * The work of a frame, from the job's state snapshot to encoded bytes: what the frame
+ * worker (server/pipeline/worker.ts) runs off the main thread.
+ */
+export function buildMakeStages(deps: MakeDeps): Stage[] {
+  const { config, generator } = deps;
   // Video walls (common/wall.ts, docs/cluster.md): the latent from the cluster-time slot; tiles cut before upscaling.
   const wall = config.wall;
   const tile = wall.layout === 'tile';
   const onLoopWrap = deps.onLoopWrap ? { onLoopWrap: deps.onLoopWrap } : {};
   const stages: (Stage | null)[] = [
     wall.layout === 'single'
-      ? new LatentStage(store, { dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}), ...onLoopWrap, ...deps.latent })
-      : new WallLatentStage(store, { dim: generator.spec.latentSize, wall, periodMs: 1000 / config.fps, ...onLoopWrap, ...deps.latent, ...(deps.wallAnchors ? { anchors: deps.wallAnchors } : {}) }),
+      ? new LatentStage({ dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}), ...onLoopWrap, ...deps.latent })
+      : new WallLatentStage({ dim: generator.spec.latentSize, wall, periodMs: 1000 / config.fps, ...onLoopWrap, ...deps.latent, ...(deps.wallAnchors ? { anchors: deps.wallAnchors } : {}) }),
     new GenerateStage(generator.session, generator.spec),
-    deps.dream.library.styles.length ? new DreamStage(store, deps.dream.ops, deps.dream.library, { size: config.dreamSize, pictureKey: (job) => (wall.layout === 'gallery' ? (job.screen?.name ?? '') : '') }) : null,
+    deps.dream.library.styles.length ? new DreamStage(deps.dream.ops, deps.dream.library, { size: config.dreamSize, pictureKey: (job) => (wall.layout === 'gallery' ? (job.screen?.name ?? '') : '') }) : null,
     tile ? new TileCropStage(wall) : null,
-    upscaleStage(config, store, generator.spec.resolution),
+    upscaleStage(config, generator.spec.resolution),
     tile ? new TileFitStage(config.frameSize) : null,
     new EncodeStage({ size: config.frameSize, quality: config.jpegQuality }),
-    new SendStage(displays),
-    deps.recorder ? new RecordStage(deps.recorder) : null,
   ];
   return stages.filter((s): s is Stage => s !== null);
 }
 
+/** The frame's delivery, on the main thread beside the sockets: send, then the recorder's tap. */
+export function buildDeliverStages(deps: DeliverDeps): Stage[] {
+  return [new SendStage(deps.displays), ...(deps.recorder ? [new RecordStage(deps.recorder)] : [])];
+}
+
+/** The whole path in one thread (config.frameWorker false, tests, benches). */
+export function buildChain(deps: MakeDeps & DeliverDeps): Stage[] {
+  return [...buildMakeStages(deps), ...buildDeliverStages(deps)];
+}
+
 /** The ESRGAN passes, unless config.upscaler is 'off'. */
-function upscaleStage(config: ResolvedConfig, store: Store, generatorSize: number): UpscaleStage | null {
+function upscaleStage(config: ResolvedConfig, generatorSize: number): UpscaleStage | null {
   const family = config.upscaler;
   if (family === 'off') return null;
-  return new UpscaleStage(store, {
+  return new UpscaleStage({
     family,
     cacheDir: config.upscaleCacheDir,
     provider: config.provider,

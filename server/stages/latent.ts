@@ -6,7 +6,6 @@
  */
 import { follow, loopAt, planeAt, seedToLatent, walkAt, type Latent, type Position } from '../../common/latent.js';
 import type { LiveState } from '../../common/state.js';
-import type { Store } from '../store.js';
 import type { FrameJob, Stage } from './stage.js';
 
 /**
@@ -39,16 +38,13 @@ export class LatentStage implements Stage {
   private lastMode = '';
   private readonly clock: () => number;
 
-  constructor(
-    private readonly store: Store,
-    private readonly opts: LatentStageOptions,
-  ) {
+  constructor(private readonly opts: LatentStageOptions) {
     this.clock = opts.clock ?? Date.now;
   }
 
   run(job: FrameJob): void {
     const now = this.clock();
-    const state = this.store.state;
+    const { state, version } = job.snapshot;
     const dt = this.current ? Math.min(1, Math.max(0, (now - this.lastTime) / 1000)) : 0;
     this.lastTime = now;
     const { latent: target, position } = this.target(state, now, dt);
@@ -59,7 +55,7 @@ export class LatentStage implements Stage {
     job.meta.mode = state.mode;
     job.meta.seeds = position.seeds;
     job.meta.t = position.t;
-    job.meta.stateVersion = this.store.version;
+    job.meta.stateVersion = version;
     if (this.opts.exposeLatent) job.meta.latent = Array.from(this.current);
   }
 
@@ -99,6 +95,9 @@ export class LatentStage implements Stage {
         return planeAt(state.plane.seed, state.plane.x, state.plane.y, dim);
       case 'seed':
         return { latent: seedToLatent(state.seed, dim), position: { seeds: [state.seed, state.seed], t: 0 } };
+      default:
+        // Only a snapshot that bypassed the store's validation gets here (a hand-made job).
+        throw new Error(`unknown mode '${String((state as { mode: unknown }).mode)}'`);
     }
   }
 }

@@ -4,12 +4,26 @@
  * can be added, removed or reordered in stages/index.ts without touching the others.
  */
 import type { FrameMeta } from '../../common/frame.js';
+import { DEFAULT_STATE, type LiveState } from '../../common/state.js';
 import type { Latent } from '../../common/latent.js';
 import type { PixelBox, Rect, WallScreen } from '../../common/wall.js';
 import type { PlanarImage } from '../image/planar-image.js';
+import { deepFreeze } from '../../common/freeze.js';
+
+/**
+ * The live state as one frame sees it: taken once when the frame starts (server/store.ts
+ * snapshot()), frozen, and never re-read. Generation awaits between stages, so reading the
+ * store mid-frame could mix two versions in one picture.
+ */
+export interface StateSnapshot {
+  readonly state: Readonly<LiveState>;
+  readonly version: number;
+}
 
 export interface FrameJob {
   meta: FrameMeta;
+  /** Everything a stage may know about the live state. Stages never import the store. */
+  readonly snapshot: StateSnapshot;
   /** Video walls: the screen this frame is made for (absent: every display gets it). */
   screen?: WallScreen;
   /** Tile walls: where `image` was cut from the whole picture (server/stages/tile-crop.ts), and the whole picture (captures keep the whole portrait). */
@@ -32,4 +46,15 @@ export function need<K extends keyof FrameJob>(job: FrameJob, key: K, stage: str
   const value = job[key];
   if (value === undefined || value === null) throw new Error(`stage '${stage}' needs job.${String(key)}; is an earlier stage missing from the chain?`);
   return value as NonNullable<FrameJob[K]>;
+}
+
+/** A fresh job for frame number `frame`, carrying the state it is made from. */
+export function newJob(frame: number, snapshot: StateSnapshot, serverTime = Date.now()): FrameJob {
+  const meta: FrameMeta = { frame, serverTime, stateVersion: snapshot.version, mode: snapshot.state.mode, seeds: [0, 0], t: 0, width: 0, height: 0, format: 'jpeg', timings: {} };
+  return { meta, snapshot };
+}
+
+/** A state outside the live store (renders, prints, tests): the defaults with `patch` laid over them. */
+export function fixedSnapshot(patch: Partial<LiveState> = {}, version = 0): StateSnapshot {
+  return Object.freeze({ state: deepFreeze({ ...structuredClone(DEFAULT_STATE), ...structuredClone(patch) } as LiveState), version });
 }

@@ -15,13 +15,13 @@
  */
 import type { ProviderChoice } from '../onnx/runtime.js';
 import { logger } from '../log.js';
-import type { Store } from '../store.js';
 import { describeCheck, logConversion, type UpscaleFactor, type UpscalerFamily } from '../upscale/converted.js';
 import { candidatePlans, choosePlan, PassCosts, planName, planScale, type Plan } from '../upscale/plan.js';
 import { Upscaler } from '../upscale/upscaler.js';
 import { need, type FrameJob, type Stage } from './stage.js';
-import type { PlanarImage } from '../image/planar-image.js';
+import { clamp01, type PlanarImage } from '../image/planar-image.js';
 import { splitmix32 } from '../../common/random.js';
+import { StageTimes } from './stage-times.js';
 
 const log = logger('upscale');
 
@@ -45,23 +45,19 @@ export interface UpscaleStageOptions {
 const FACTORS: readonly UpscaleFactor[] = [2, 4];
 /** The probe: an x2 pass over a corner this large, ~1/7 of a 64 px frame's x2 pass. */
 const PROBE_SIZE = 24;
-const STAGE_SMOOTHING = 0.1;
 
 export class UpscaleStage implements Stage {
   readonly name = 'upscale';
   private readonly upscalers = new Map<UpscaleFactor, Upscaler>();
   readonly costs = new PassCosts();
-  private readonly stageAvg = new Map<string, number>();
+  private readonly stageTimes = new StageTimes();
   private previous: FrameJob | null = null;
   private autoPlan: Plan | null = null;
   private lastProbe = 0;
   private unavailable: string | null = null;
   private readonly clock: () => number;
 
-  constructor(
-    private readonly store: Store,
-    private readonly opts: UpscaleStageOptions,
-  ) {
+  constructor(private readonly opts: UpscaleStageOptions) {
     this.clock = opts.clock ?? Date.now;
   }
 
@@ -130,7 +126,7 @@ export class UpscaleStage implements Stage {
     this.previous = job;
     const image = need(job, 'image', this.name);
     if (this.unavailable !== null) return;
-    const mode = this.store.state.upscale.mode;
+    const mode = job.snapshot.state.upscale.mode;
     let plan: Plan;
     if (mode === 'off') plan = [];
     else if (mode === 'x2') plan = [2];
@@ -195,7 +191,7 @@ export class UpscaleStage implements Stage {
     const done = job.meta.timings;
     let ms = 0;
     for (const [name, v] of Object.entries(done)) if (name !== this.name) ms += v;
-    for (const [name, v] of this.stageAvg) if (!(name in done) && name !== this.name) ms += v;
+    for (const [name, v] of this.stageTimes.entries()) if (!(name in done) && name !== this.name) ms += v;
     return ms;
   }
 
@@ -203,10 +199,7 @@ export class UpscaleStage implements Stage {
   private learnStageTimes(job: FrameJob): void {
     const prev = this.previous;
     if (!prev || prev === job) return;
-    for (const [name, ms] of Object.entries(prev.meta.timings)) {
-      const avg = this.stageAvg.get(name);
-      this.stageAvg.set(name, avg === undefined ? ms : avg * (1 - STAGE_SMOOTHING) + ms * STAGE_SMOOTHING);
-    }
+    this.stageTimes.learn(prev.meta.timings);
   }
 
   async dispose(): Promise<void> {
@@ -231,10 +224,6 @@ function testPattern(size: number): PlanarImage {
     }
   }
   return { data, width: size, height: size };
-}
-
-function clamp01(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {

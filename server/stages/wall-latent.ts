@@ -16,7 +16,6 @@
 import { follow, loopAt, planeAt, seedToLatent, walkAt, walkSeedAt, type Latent, type Position } from '../../common/latent.js';
 import type { LiveState } from '../../common/state.js';
 import { screenIndex, slotStart, type WallConfig, type WallScreen } from '../../common/wall.js';
-import type { Store } from '../store.js';
 import { WalkAnchor } from '../wall/walk-anchor.js';
 import type { AnchorStore } from '../wall/anchor-sync.js';
 import { logger } from '../log.js';
@@ -51,10 +50,7 @@ export class WallLatentStage implements Stage {
   private loopEntry: number | null = null;
   private lastPasses = 0;
 
-  constructor(
-    private readonly store: Store,
-    private readonly opts: WallLatentOptions,
-  ) {
+  constructor(private readonly opts: WallLatentOptions) {
     const anchors = opts.anchors;
     this.anchor = new WalkAnchor(
       anchors &&
@@ -77,7 +73,7 @@ export class WallLatentStage implements Stage {
     const slot = job.meta.slot;
     if (slot === undefined) throw new Error("stage 'latent' (wall) needs meta.slot; the frame loop sets it on walls");
     const now = slotStart(slot, this.opts.periodMs);
-    const state = this.store.state;
+    const { state, version } = job.snapshot;
     if (state.mode !== this.lastMode) {
       this.lastMode = state.mode;
       this.loopEntry = null;
@@ -103,7 +99,7 @@ export class WallLatentStage implements Stage {
     job.meta.mode = state.mode;
     job.meta.seeds = position.seeds;
     job.meta.t = position.t;
-    job.meta.stateVersion = this.store.version;
+    job.meta.stateVersion = version;
     if (this.opts.exposeLatent) job.meta.latent = Array.from(current);
   }
 

@@ -6,14 +6,13 @@
 import { join } from 'node:path';
 import sharp, { type KernelEnum } from 'sharp';
 import { seedToLatent } from '../../common/latent.js';
-import type { FrameMeta } from '../../common/frame.js';
 import type { Manifest } from '../../common/manifest.js';
 import { planarToSharp } from '../image/planar.js';
 import { generatorSpec, readManifest } from '../models/registry.js';
 import type { ProviderChoice } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
 import { GenerateStage, type GeneratorSpec } from '../stages/generate.js';
-import type { FrameJob } from '../stages/stage.js';
+import { fixedSnapshot, newJob, type FrameJob } from '../stages/stage.js';
 import type { PlanarImage } from '../image/planar-image.js';
 import { withPrintMetadata, type PrintInfo } from './print-metadata.js';
 
@@ -44,8 +43,8 @@ export async function openPrintGenerator(modelsDir: string, id: string, provider
     manifest,
     spec,
     async paint(seed) {
-      const meta: FrameMeta = { frame: 0, serverTime: Date.now(), stateVersion: 0, mode: 'seed', seeds: [seed, seed], t: 0, width: 0, height: 0, format: 'jpeg', timings: {} };
-      const job: FrameJob = { meta, latent: seedToLatent(seed, spec.latentSize) };
+      const job: FrameJob = { ...newJob(0, fixedSnapshot({ mode: 'seed', seed })), latent: seedToLatent(seed, spec.latentSize) };
+      job.meta.seeds = [seed, seed];
       await stage.run(job);
       return job.image!;
     },

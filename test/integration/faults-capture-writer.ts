@@ -6,7 +6,7 @@
  */
 import { DEFAULT_STATE } from '../../common/state.js';
 import { Captures } from '../../server/captures.js';
-import type { FrameJob } from '../../server/stages/stage.js';
+import { fixedSnapshot, type FrameJob } from '../../server/stages/stage.js';
 
 async function main(): Promise<void> {
   const [dir] = process.argv.slice(2);
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   for (let n = 0; ; n++) {
     const side = 64;
     const data = new Float32Array(3 * side * side).map((_, i) => ((i * 7 + n * 13) % 255) / 255);
-    const job: FrameJob = { meta: { frame: n, serverTime: Date.now(), stateVersion: n, mode: 'walk', seeds: [n, n + 1], t: 0, width: side, height: side, format: 'jpeg', timings: {} }, image: { data, width: side, height: side }, latent: new Float32Array(8) };
+    const job: FrameJob = { snapshot: fixedSnapshot(), meta: { frame: n, serverTime: Date.now(), stateVersion: n, mode: 'walk', seeds: [n, n + 1], t: 0, width: side, height: side, format: 'jpeg', timings: {} }, image: { data, width: side, height: side }, latent: new Float32Array(8) };
     process.stdout.write(`begin ${n}\n`);
     const saved = captures.save(DEFAULT_STATE);
     // The capture waits for the next frame; hand it one as the frame loop would.

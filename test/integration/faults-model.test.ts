@@ -64,8 +64,9 @@ describe('an inference error mid-run', () => {
     const store = new Store();
     const stage = new GenerateStage(generator.session, generator.spec, { minMs: 100, maxMs: 800 });
     const results: ChainResult[] = [];
-    const loop = new FrameLoop([new LatentStage(store, { dim: generator.spec.latentSize }), stage, new EncodeStage({ size: 64, quality: 80 })], {
+    const loop = new FrameLoop([new LatentStage({ dim: generator.spec.latentSize }), stage, new EncodeStage({ size: 64, quality: 80 })], {
       fps: 60,
+      snapshot: () => store.snapshot(),
       active: () => true,
       onFrame: (_job, result) => results.push(result),
     });

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import { ROOT_DIR } from '../../server/config.js';
-import type { FrameJob } from '../../server/stages/stage.js';
+import { fixedSnapshot, type FrameJob } from '../../server/stages/stage.js';
 import type { PlanarImage } from '../../server/image/planar-image.js';
 import { UpscaleStage } from '../../server/stages/upscale.js';
 import { Store } from '../../server/store.js';
@@ -17,8 +17,8 @@ import { connect, nextFrames, startTestServer, type ReceivedFrame, type TestSock
 
 const cacheDir = join(ROOT_DIR, 'models/.converted');
 
-function job(image: PlanarImage, timings: Record<string, number> = {}): FrameJob {
-  return { image, meta: { frame: 1, serverTime: 0, stateVersion: 0, mode: 'seed', seeds: [1, 1], t: 0, width: image.width, height: image.height, format: 'jpeg', timings: { ...timings } } };
+function job(image: PlanarImage, timings: Record<string, number> = {}, mode: 'x2' | 'x4' | 'off' | 'auto' = 'auto'): FrameJob {
+  return { image, snapshot: fixedSnapshot({ upscale: { mode } }), meta: { frame: 1, serverTime: 0, stateVersion: 0, mode: 'seed', seeds: [1, 1], t: 0, width: image.width, height: image.height, format: 'jpeg', timings: { ...timings } } };
 }
 
 function grey(size: number): PlanarImage {
@@ -28,9 +28,8 @@ function grey(size: number): PlanarImage {
 }
 
 describe('UpscaleStage', () => {
-  const store = new Store();
   // A 10 s frame period: the stage's own measurements decide, whatever this machine's speed.
-  const stage = new UpscaleStage(store, { family: 'esrgan-slim', cacheDir, provider: 'cpu', fps: 0.1, budget: 0.9, frameSize: 256, measureSize: 64, probeEveryMs: 0 });
+  const stage = new UpscaleStage({ family: 'esrgan-slim', cacheDir, provider: 'cpu', fps: 0.1, budget: 0.9, frameSize: 256, measureSize: 64, probeEveryMs: 0 });
   beforeAll(async () => {
     await stage.init();
     expect(stage.problem).toBeNull();
@@ -41,15 +40,13 @@ describe('UpscaleStage', () => {
 
   it('runs the forced modes: x2, x4 and off', async () => {
     for (const [mode, side] of [['x2', 128], ['x4', 256], ['off', 64]] as const) {
-      store.apply({ upscale: { mode } }, 'system');
-      const j = job(grey(64));
+      const j = job(grey(64), {}, mode);
       await stage.run(j);
       expect([j.image!.width, j.image!.height, j.meta.width]).toEqual([side, side, side]);
     }
   });
 
   it("'auto' takes the largest pass that fits what the other stages leave, and none when nothing fits", async () => {
-    store.apply({ upscale: { mode: 'auto' } }, 'system');
     const x4 = stage.costs.estimate([4], 64)!;
     const x2 = stage.costs.estimate([2], 64)!;
     expect(x4).toBeGreaterThan(0);

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FrameLoop } from '../../server/pipeline/loop.js';
-import type { Stage } from '../../server/stages/stage.js';
+import { fixedSnapshot, type Stage } from '../../server/stages/stage.js';
 
 /** A stage that takes `ms()` of (fake) time per frame and records when each frame started. */
 function timedStage(ms: () => number, starts: number[]): Stage {
@@ -47,7 +47,7 @@ describe('frame loop pacing', () => {
   it('holds the target rate although every timer fires 2 ms late', async () => {
     const starts: number[] = [];
     lateTimers(2);
-    const loop = new FrameLoop([timedStage(() => 10, starts)], { fps: 30, active: () => true });
+    const loop = new FrameLoop([timedStage(() => 10, starts)], { fps: 30, snapshot: fixedSnapshot, active: () => true });
     loop.start();
     await vi.advanceTimersByTimeAsync(3000);
     await stop(loop);
@@ -59,7 +59,7 @@ describe('frame loop pacing', () => {
   it('follows an overrun at once, then restarts the grid instead of catching up in a burst', async () => {
     const starts: number[] = [];
     let frame = 0;
-    const loop = new FrameLoop([timedStage(() => (++frame === 5 ? 200 : 5), starts)], { fps: 20, active: () => true });
+    const loop = new FrameLoop([timedStage(() => (++frame === 5 ? 200 : 5), starts)], { fps: 20, snapshot: fixedSnapshot, active: () => true });
     loop.start();
     await vi.advanceTimersByTimeAsync(1000);
     await stop(loop);
@@ -74,7 +74,7 @@ describe('frame loop pacing', () => {
 
   it('does not run while inactive', async () => {
     const starts: number[] = [];
-    const loop = new FrameLoop([timedStage(() => 1, starts)], { fps: 30, active: () => false });
+    const loop = new FrameLoop([timedStage(() => 1, starts)], { fps: 30, snapshot: fixedSnapshot, active: () => false });
     loop.start();
     await vi.advanceTimersByTimeAsync(1000);
     await stop(loop);

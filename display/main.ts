@@ -48,12 +48,14 @@ function boot(): void {
 }
 
 function start(canvas: HTMLCanvasElement, waiting: ReturnType<typeof waitingLight>): void {
-  const stage = new Stage(canvas);
+  const params = new URLSearchParams(location.search);
+  // ?upscale=bilinear: plain filtering instead of the edge-aware passes, to compare them.
+  const stage = new Stage(canvas, { edgeAware: params.get('upscale') !== 'bilinear' });
   const picture = new Picture(stage);
   const pace = new FramePace();
   const captionElement = element('caption', HTMLElement);
   const notice = element('notice', HTMLElement);
-  const screen = new URLSearchParams(location.search).get('screen') ?? undefined;
+  const screen = params.get('screen') ?? undefined;
   const caption = wallCaption(captionElement);
   // Burn-in care: picture and label wander a few pixels, slowly, while a picture is up.
   const drift = burnInDrift();

@@ -35,7 +35,7 @@ export class Picture {
     this.newest = texture;
     this.stage.upload(texture);
     uniforms.uTo.value = texture;
-    this.stage.setPictureAspect(width / height);
+    this.stage.setPictureSize(width, height);
 
     this.blend.set(0);
     this.blend.go(1, durationMs, now);

@@ -4,6 +4,9 @@
  * its aspect ratio inside any screen (letterbox or pillarbox, black around it).
  * Colours pass through untouched (no colour-space conversion, no tone mapping): the
  * frames are already display-ready sRGB and a snapshot must copy them bit for bit.
+ * When the picture is shown larger than its pixels (a 512 px portrait on a 1080 px
+ * screen), the blend is drawn at the picture's own size and enlarged to the screen by the
+ * edge-aware passes of display/upscale.ts instead of bilinear filtering.
  */
 import {
   Mesh,
@@ -13,9 +16,11 @@ import {
   ShaderMaterial,
   Vector2,
   WebGLRenderer,
+  WebGLRenderTarget,
+  LinearFilter,
   type Texture,
-  type WebGLRenderTarget,
 } from 'three';
+import { EdgeAwareUpscaler } from './upscale.js';
 
 const vertexShader = /* glsl */ `
   uniform vec2 uScale;
@@ -59,9 +64,12 @@ export class Stage {
   private readonly camera = new OrthographicCamera(-1, 1, 1, -1, 0, 1);
   private readonly geometry = new PlaneGeometry(2, 2);
   private readonly material: ShaderMaterial;
-  private pictureAspect = 1;
+  private picture = { width: 1, height: 1 };
+  /** The blend at the picture's own size, enlarged to the screen by `upscaler`; null: bilinear straight to the screen. */
+  private readonly edgeAware: { upscaler: EdgeAwareUpscaler; blended: WebGLRenderTarget } | null;
 
-  constructor(canvas: HTMLCanvasElement) {
+  /** `edgeAware` false draws with plain bilinear filtering (for comparisons: ?upscale=bilinear). */
+  constructor(canvas: HTMLCanvasElement, options: { edgeAware?: boolean } = {}) {
     this.renderer = new WebGLRenderer({ canvas, antialias: false, alpha: false, powerPreference: 'high-performance' });
     this.renderer.setClearColor(0x000000, 1);
     this.uniforms = {
@@ -76,6 +84,13 @@ export class Stage {
     const quad = new Mesh(this.geometry, this.material);
     quad.frustumCulled = false;
     this.scene.add(quad);
+    this.edgeAware =
+      options.edgeAware === false
+        ? null
+        : {
+            upscaler: new EdgeAwareUpscaler(),
+            blended: new WebGLRenderTarget(1, 1, { depthBuffer: false, stencilBuffer: false, generateMipmaps: false, minFilter: LinearFilter, magFilter: LinearFilter }),
+          };
     this.resize();
   }
 
@@ -92,8 +107,9 @@ export class Stage {
     this.uniforms.uOffset.value.set((2 * x) / w, (-2 * y) / h);
   }
 
-  setPictureAspect(aspect: number): void {
-    if (Number.isFinite(aspect) && aspect > 0) this.pictureAspect = aspect;
+  /** The newest frame's size in pixels: its aspect ratio fits the quad, its size decides whether to enlarge edge-aware. */
+  setPictureSize(width: number, height: number): void {
+    if (Number.isFinite(width) && Number.isFinite(height) && width > 0 && height > 0) this.picture = { width, height };
   }
 
   /** Sends a texture to the GPU now rather than at the next draw, so "decoded and uploaded" is true when we ack. */
@@ -105,9 +121,19 @@ export class Stage {
   render(): void {
     const size = this.renderer.getDrawingBufferSize(new Vector2());
     const screenAspect = size.x / Math.max(1, size.y);
+    const pictureAspect = this.picture.width / this.picture.height;
     const scale = this.uniforms.uScale.value;
-    if (this.pictureAspect > screenAspect) scale.set(1, screenAspect / this.pictureAspect);
-    else scale.set(this.pictureAspect / screenAspect, 1);
+    if (pictureAspect > screenAspect) scale.set(1, screenAspect / pictureAspect);
+    else scale.set(pictureAspect / screenAspect, 1);
+    const onScreen = { width: Math.round(scale.x * size.x), height: Math.round(scale.y * size.y) };
+    if (this.edgeAware && onScreen.width > this.picture.width) {
+      const { blended, upscaler } = this.edgeAware;
+      if (blended.width !== this.picture.width || blended.height !== this.picture.height) blended.setSize(this.picture.width, this.picture.height);
+      const dim = this.uniforms.uDim.value;
+      this.renderInto(blended);
+      upscaler.draw(this.renderer, blended.texture, this.picture.width, this.picture.height, onScreen.width, onScreen.height, { scale, offset: this.uniforms.uOffset.value, dim });
+      return;
+    }
     this.renderer.setRenderTarget(null);
     this.renderer.render(this.scene, this.camera);
   }
@@ -120,6 +146,7 @@ export class Stage {
   renderInto(target: WebGLRenderTarget): void {
     const dim = this.uniforms.uDim.value;
     const offset = this.uniforms.uOffset.value.clone();
+    const scale = this.uniforms.uScale.value.clone();
     this.uniforms.uDim.value = 1;
     this.uniforms.uScale.value.set(1, 1);
     this.uniforms.uOffset.value.set(0, 0);
@@ -128,11 +155,14 @@ export class Stage {
     this.renderer.setRenderTarget(null);
     this.uniforms.uDim.value = dim;
     this.uniforms.uOffset.value.copy(offset);
+    this.uniforms.uScale.value.copy(scale);
   }
 
   dispose(): void {
     this.geometry.dispose();
     this.material.dispose();
+    this.edgeAware?.upscaler.dispose();
+    this.edgeAware?.blended.dispose();
     this.renderer.dispose();
   }
 }

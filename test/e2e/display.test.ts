@@ -45,8 +45,9 @@ describe.skipIf(!chromium)('display page', { timeout: 60_000 }, () => {
     expect(state.connected).toBe(true);
     expect(state.framesReceived).toBeGreaterThan(3);
     expect(state.lastMeta).toMatchObject({ format: 'jpeg', width: expect.any(Number), height: expect.any(Number) });
-    // Each frame's texture is released once replaced: the black start, two snapshots and the newest frame.
-    expect(state.textures).toBeLessThanOrEqual(4);
+    // Each frame's texture is released once replaced: the black start, two snapshots, the newest frame,
+    // and the edge-aware enlargement's two targets (the blend at picture size, the enlarged picture).
+    expect(state.textures).toBeLessThanOrEqual(6);
     expect(display.errors).toEqual([]);
   });
 

@@ -39,3 +39,54 @@ export async function tinyModelsDir(id = 'default-face', dir?: string): Promise<
   await writeFile(join(folder, 'manifest.json'), JSON.stringify(manifest, null, 2));
   return root;
 }
+
+/**
+ * A models folder whose generator always draws the same sharp picture at `size` px:
+ * discs and thin diagonal bars in two colours with one-pixel antialiased edges, like the
+ * eyelids and hair strands a display must keep crisp. The latent is multiplied by zero,
+ * so every frame is identical (tests of how a picture is drawn, not what it shows).
+ */
+export async function patternModelsDir(size = 256, id = 'default-face'): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'portraits-pattern-'));
+  const folder = join(root, id);
+  await mkdir(folder, { recursive: true });
+  const plane = size * size;
+  const picture = new Float32Array(3 * plane);
+  const dark = [-0.7, -0.6, -0.5];
+  const light = [0.8, 0.6, 0.4];
+  const discs = [
+    [0.3, 0.35, 0.12],
+    [0.7, 0.35, 0.12],
+    [0.5, 0.72, 0.18],
+  ];
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const u = (x + 0.5) / size;
+      const v = (y + 0.5) / size;
+      // coverage in [0, 1] with a one-pixel ramp at each edge
+      let cover = 0;
+      for (const [cx, cy, r] of discs) cover = Math.max(cover, Math.min(1, Math.max(0, (r! - Math.hypot(u - cx!, v - cy!)) * size + 0.5)));
+      const bar = Math.abs(((u + v) * 12) % 2 - 1) < 0.15 && v > 0.9 ? 1 : 0;
+      cover = Math.max(cover, bar);
+      for (let c = 0; c < 3; c++) picture[c * plane + y * size + x] = dark[c]! + (light[c]! - dark[c]!) * cover;
+    }
+  }
+  await writeModel(
+    join(folder, 'generator.onnx'),
+    model({
+      name: 'pattern-generator',
+      input: [valueInfo('latent', ['N', LATENT])],
+      output: [valueInfo('image', ['N', 3, size, size])],
+      initializer: [floatTensor('zero', [LATENT, 1], new Float32Array(LATENT)), floatTensor('picture', [1, 3 * plane], picture), int64Tensor('shape', [4], [-1, 3, size, size])],
+      node: [node('MatMul', ['latent', 'zero'], ['nothing']), node('Add', ['nothing', 'picture'], ['flat']), node('Reshape', ['flat', 'shape'], ['image'])],
+    }),
+  );
+  const manifest = {
+    id,
+    kind: 'generator',
+    generator: { file: 'generator.onnx', input: 'latent', output: 'image', latentSize: LATENT, distribution: 'normal', resolution: size, range: [-1, 1], layout: 'NCHW' },
+    licence: { model: 'test fixture, a fixed drawing' },
+  };
+  await writeFile(join(folder, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  return root;
+}

@@ -4,6 +4,9 @@
  * picture is at least --size -> Lanczos resize to exactly --size -> PNG whose metadata
  * carries the seed, model, settings and the statement that the person does not exist.
  * With --compare it writes the README's side-by-side (nearest | bicubic | ESRGAN) instead.
+ * With --seeds (a list or ranges: 1-300, 5,17,99) it renders a batch for curation instead:
+ * --out is a folder that gets seed-<n>.png per seed through the live path's stack, and a
+ * contact sheet (server/render/batch.ts).
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -19,11 +22,15 @@ import { comparisonPng, openPrintGenerator, writePrint } from '../../server/upsc
 import { upscaleStack } from '../../server/upscale/stack.js';
 import { Upscaler } from '../../server/upscale/upscaler.js';
 import { int, numberFlag, parseFlags } from '../flags.js';
+import { parseSeedList } from '../seeds.js';
+import { renderSeeds } from '../../server/render/batch.js';
+import type { UpscaleChoice } from '../../server/render/enlarge.js';
 import { UsageError, type Command } from '../command.js';
 import { progressBar, type Bar } from '../progress.js';
 
 const usage =
-  'portraits render --out OUT.png [--seed 42] [--size 4096] [--model default-face] [--upscaler esrgan-medium|esrgan-slim] ' +
+  'portraits render --seeds 1-300 --out DIR [--size 256] [--model default-face] [--upscaler esrgan-slim|esrgan-medium|off] [--models-dir DIR] [--cache-dir DIR]\n' +
+  '       portraits render --out OUT.png [--seed 42] [--size 4096] [--model default-face] [--upscaler esrgan-medium|esrgan-slim] ' +
   '[--tile 256] [--overlap 32] [--dream] [--dream-model ID] [--dream-layer NAME] [--dream-iterations N] [--dream-octaves N] ' +
   '[--dream-step S] [--dream-size PX] [--dpi 300] [--compare] [--models-dir DIR] [--cache-dir DIR]';
 
@@ -39,9 +46,10 @@ export const render: Command = {
           tile: { type: 'string' }, overlap: { type: 'string' }, dream: { type: 'boolean' }, 'dream-model': { type: 'string' },
           'dream-layer': { type: 'string' }, 'dream-iterations': { type: 'string' }, 'dream-octaves': { type: 'string' },
           'dream-step': { type: 'string' }, 'dream-size': { type: 'string' }, dpi: { type: 'string' }, compare: { type: 'boolean' },
-          'models-dir': { type: 'string' }, 'cache-dir': { type: 'string' },
+          'models-dir': { type: 'string' }, 'cache-dir': { type: 'string' }, seeds: { type: 'string' },
         });
     if (!values.out) throw new UsageError('--out is required');
+    if (values.seeds !== undefined) return renderBatch(values);
     const family = (values.upscaler ?? 'esrgan-medium') as UpscalerFamily;
     if (!UPSCALER_FAMILIES.includes(family)) throw new UsageError(`--upscaler must be one of ${UPSCALER_FAMILIES.join(', ')}`);
     const seed = numberFlag(values, 'seed', DEFAULTS.seed, int(0, 2 ** 31 - 1));
@@ -140,6 +148,37 @@ export const render: Command = {
     }
   },
 };
+
+const BATCH_DEFAULTS = { size: 256, upscaler: 'esrgan-slim' } as const;
+/** Print-only options that a batch does not take (it is the live path's stack, without a dream). */
+const PRINT_ONLY = ['seed', 'tile', 'overlap', 'dream', 'dream-model', 'dream-layer', 'dream-iterations', 'dream-octaves', 'dream-step', 'dream-size', 'dpi', 'compare'] as const;
+
+/** `--seeds`: one still per seed into the --out folder, plus a contact sheet. */
+async function renderBatch(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const given = PRINT_ONLY.filter((k) => values[k] !== undefined);
+  if (given.length) throw new UsageError(`--seeds renders stills through the live stack; it does not take ${given.map((k) => `--${k}`).join(', ')} (render one seed at a time for a print)`);
+  const seeds = parseSeedList(values.seeds as string | undefined, '1-300');
+  const upscale = (values.upscaler ?? BATCH_DEFAULTS.upscaler) as UpscaleChoice;
+  if (upscale !== 'off' && !UPSCALER_FAMILIES.includes(upscale)) throw new UsageError(`--upscaler must be one of ${[...UPSCALER_FAMILIES, 'off'].join(', ')}`);
+  const size = numberFlag(values, 'size', BATCH_DEFAULTS.size, int(16, 4096));
+  const outDir = resolve(values.out as string);
+  const bar = progressBar('render ', seeds.length, 'seeds');
+  const result = await renderSeeds(
+    {
+      seeds,
+      size,
+      upscale,
+      outDir,
+      model: (values.model as string | undefined) ?? 'default-face',
+      modelsDir: resolve((values['models-dir'] as string | undefined) ?? join(ROOT_DIR, 'models')),
+      cacheDir: resolve((values['cache-dir'] as string | undefined) ?? join(ROOT_DIR, 'models', '.converted')),
+    },
+    (done, _total, seed) => bar.update(done, `seed ${seed}`),
+    (note) => process.stderr.write(`${note}\n`),
+  ).finally(() => bar.stop());
+  process.stderr.write(`wrote ${result.files.length} stills (${size}x${size} px, ${result.enlarge}) and ${result.sheet}\n`);
+  return 0;
+}
 
 /** A bar per conversion step, shown only when a conversion actually runs (first use). */
 function conversionBars(): { update: (p: { id: string; step: string; done: number; total: number }) => void; stop: () => void } {

@@ -5,6 +5,7 @@
  * the file appears under its name only when complete (a failed or interrupted render
  * leaves nothing behind).
  */
+import { parseSeedList } from '../seeds.js';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ROOT_DIR } from '../../server/config.js';
@@ -41,16 +42,6 @@ function number(values: Record<string, unknown>, key: string, fallback: number, 
   return n;
 }
 
-function parseSeeds(raw: string | undefined): number[] {
-  if (!raw) throw new UsageError('--seeds is required, e.g. --seeds 1,2,3');
-  const seeds = raw.split(',').map((s) => s.trim());
-  return seeds.map((s) => {
-    const n = Number(s);
-    if (s === '' || !Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new UsageError(`--seeds: '${s}' is not a seed (an integer 0 to 2147483647)`);
-    return n;
-  });
-}
-
 const PRESETS = ['ultrafast', 'veryfast', 'faster', 'fast', 'medium', 'slow'] as const;
 
 export const video: Command = {
@@ -64,7 +55,7 @@ export const video: Command = {
         octaves: { type: 'string' }, 'dream-size': { type: 'string' }, 'dream-model': { type: 'string' }, upscale: { type: 'string' },
         crf: { type: 'string' }, preset: { type: 'string' }, model: { type: 'string' }, 'models-dir': { type: 'string' }, provider: { type: 'string' },
       });
-    const seeds = parseSeeds(values.seeds);
+    const seeds = parseSeedList(values.seeds);
     if (!values.out) throw new UsageError('--out is required, e.g. --out morph.mp4');
     const out = resolve(values.out);
     if (!['.mp4', '.m4v'].includes(extname(out).toLowerCase())) throw new UsageError(`--out ${values.out}: the video is an MP4; name it .mp4`);

@@ -4,7 +4,8 @@
  * metadata, and the side-by-side comparison picture for the README.
  */
 import { join } from 'node:path';
-import sharp, { type KernelEnum } from 'sharp';
+import { contactSheet } from '../render/contact-sheet.js';
+import type { KernelEnum } from 'sharp';
 import { seedToLatent } from '../../common/latent.js';
 import type { Manifest } from '../../common/manifest.js';
 import { planarToSharp } from '../image/planar.js';
@@ -62,9 +63,6 @@ export async function writePrint(img: PlanarImage, size: number, path: string, i
   await withPrintMetadata(out.withDensity(dpi), info).png({ compressionLevel: 6 }).toFile(path);
 }
 
-const LABEL_HEIGHT = 28;
-const GAP = 4;
-
 /**
  * Three panels of `panel` px from one small portrait: nearest-neighbour, bicubic, and the
  * ESRGAN stack's result (`upscaled`, resized to the panel if it is not already), labelled.
@@ -72,23 +70,12 @@ const GAP = 4;
 export async function comparisonPng(small: PlanarImage, upscaled: PlanarImage, panel: number, esrganLabel: string): Promise<Buffer> {
   const fit = (img: PlanarImage, kernel: keyof KernelEnum) =>
     (img.width === panel && img.height === panel ? planarToSharp(img) : planarToSharp(img).resize(panel, panel, { fit: 'fill', kernel })).png().toBuffer();
-  const panels = [
-    { label: `nearest (${small.width} px)`, png: await fit(small, 'nearest') },
-    { label: 'bicubic', png: await fit(small, 'cubic') },
-    { label: esrganLabel, png: await fit(upscaled, 'lanczos3') },
-  ];
-  const width = panels.length * panel + (panels.length - 1) * GAP;
-  const height = panel + LABEL_HEIGHT;
-  const labels = panels
-    .map((p, i) => `<text x="${i * (panel + GAP) + panel / 2}" y="${panel + 19}" text-anchor="middle">${escapeXml(p.label)}</text>`)
-    .join('');
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><style>text{font:13px sans-serif;fill:#ddd}</style>${labels}</svg>`;
-  return sharp({ create: { width, height, channels: 3, background: '#111' } })
-    .composite([...panels.map((p, i) => ({ input: p.png, left: i * (panel + GAP), top: 0 })), { input: Buffer.from(svg), left: 0, top: 0 }])
-    .png({ compressionLevel: 9 })
-    .toBuffer();
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return contactSheet(
+    [
+      { label: `nearest (${small.width} px)`, image: await fit(small, 'nearest') },
+      { label: 'bicubic', image: await fit(small, 'cubic') },
+      { label: esrganLabel, image: await fit(upscaled, 'lanczos3') },
+    ],
+    { cell: panel },
+  );
 }

@@ -1,0 +1,250 @@
+"""Train the face stage (models/tools/face_sr.py): x2 super-resolution for faces, on pairs
+made from real photos (a crop of the photo, and the same crop made 2x smaller by a random
+camera-like degradation), with pixel (L1), perceptual (Darknet tiny features) and
+adversarial (patch critic) losses.
+
+Time-budgeted and resumable like the generator's trainer: the compact checkpoint (fp16
+weights of the network, its EMA and the critic; the optimiser state, tiny here) is written
+every few minutes and on SIGTERM, and --resume continues from it. The photos held out of
+the generator's training (--holdout, the same 1000 the evaluation uses) are held out here
+too; a fixed set of them is the validation: L1 against the original and detail (high
+frequency energy) relative to the original, for the network and for plain bicubic.
+
+  /usr/bin/python3 models/tools/train_face_sr.py --data data/utk200 \
+      --holdout models/checkpoints/style-face.holdout.json --checkpoint models/checkpoints/face-sr.pt \
+      --out runs/face-sr --minutes 60 [--resume]
+"""
+import argparse
+import copy
+import json
+import os
+import signal
+import sys
+import time
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from face_sr import DarknetFeatures, FaceSR, PatchCritic, degrade, detail, gflops, to_tensor
+from progress import Progress
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+VALIDATION = 48
+
+
+def pack(model, dtype=torch.float16):
+    return {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+
+
+def unpack(model, state):
+    own = model.state_dict()
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
+
+
+def load_holdout(path: str) -> set:
+    if not path:
+        return set()
+    with open(path) as f:
+        data = json.load(f)
+    return set(data["files"] if isinstance(data, dict) else data)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="portraits train --arch face-sr", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="folder written by `portraits dataset` (native size, e.g. 200 px)")
+    ap.add_argument("--holdout", default="", help="JSON of photo file names kept out of training (the generator's holdout)")
+    ap.add_argument("--out", required=True, help="run folder: samples and curves")
+    ap.add_argument("--checkpoint", required=True, help="compact checkpoint (read with --resume, always written)")
+    ap.add_argument("--darknet", default=os.path.join(REPO, "models", "darknet-tiny", "model.onnx"),
+                    help="Darknet tiny ONNX for the perceptual loss")
+    ap.add_argument("--minutes", type=float, default=60)
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this call (smoke tests)")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--crop", type=int, default=96, help="side of the high-resolution training crops, px (even)")
+    ap.add_argument("--channels", type=int, default=32)
+    ap.add_argument("--blocks", type=int, default=4)
+    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--perceptual", type=float, default=0.2, help="weight of the perceptual loss")
+    ap.add_argument("--adversarial", type=float, default=0.01, help="weight of the adversarial loss")
+    ap.add_argument("--adversarial-after", type=int, default=1000, help="steps of pixel and perceptual loss alone first")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--sample-minutes", type=float, default=10)
+    ap.add_argument("--checkpoint-minutes", type=float, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--resume", action="store_true")
+    args = ap.parse_args(argv)
+    if args.crop % 2:
+        sys.exit("portraits train: --crop must be even")
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.RandomState(args.seed + int(time.time()) % 100000)
+    os.makedirs(args.out, exist_ok=True)
+    data = np.load(os.path.join(args.data, "images.npy"), mmap_mode="r")
+    with open(os.path.join(args.data, "index.json")) as f:
+        names = [e["file"] for e in json.load(f)]
+    held = load_holdout(args.holdout)
+    train_idx = np.array([i for i, n in enumerate(names) if n not in held])
+    held_idx = np.array([i for i, n in enumerate(names) if n in held])
+    if len(held_idx) < VALIDATION:
+        # No holdout named: validate on a fixed slice of the end (still never trained on).
+        held_idx = np.arange(len(names) - VALIDATION, len(names))
+        train_idx = np.arange(0, len(names) - VALIDATION)
+    size = data.shape[1]
+    if args.crop > size:
+        sys.exit(f"portraits train: --crop {args.crop} is larger than the photos ({size} px)")
+
+    state = {"step": 0, "images": 0, "seconds": 0.0, "history": [], "sessions": []}
+    net = FaceSR(args.channels, args.blocks)
+    critic = PatchCritic()
+    ck = None
+    if args.resume:
+        if not os.path.exists(args.checkpoint):
+            sys.exit(f"portraits train: --resume but {args.checkpoint} does not exist")
+        ck = torch.load(args.checkpoint)
+        state = ck["state"]
+        net = FaceSR(ck["settings"]["channels"], ck["settings"]["blocks"])
+        unpack(net, ck["net"])
+        unpack(critic, ck["critic"])
+    ema = copy.deepcopy(net).eval().requires_grad_(False)
+    if ck:
+        unpack(ema, ck["ema"])
+    opt_g = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.99))
+    opt_d = torch.optim.Adam(critic.parameters(), lr=args.lr, betas=(0.5, 0.99))
+    if ck and "opt_g" in ck:
+        opt_g.load_state_dict(ck["opt_g"])
+        opt_d.load_state_dict(ck["opt_d"])
+    features = DarknetFeatures(args.darknet, depth=6) if args.perceptual > 0 else None
+
+    settings = {"channels": net.channels, "blocks": net.blocks, "crop": args.crop, "batch": args.batch, "lr": args.lr,
+                "perceptual": args.perceptual, "adversarial": args.adversarial, "data": args.data,
+                "photo_size": int(size), "training_photos": int(len(train_idx)), "held_out": int(len(held_idx)),
+                "gflop_at_128": round(gflops(net, 128), 2), "params": sum(p.numel() for p in net.parameters())}
+    with open(os.path.join(args.out, "settings.json"), "w") as f:
+        json.dump(settings, f, indent=2)
+    print(f"face stage: {settings['params']:,} params, {settings['gflop_at_128']} GFLOP at 128 -> 256 px; "
+          f"{len(train_idx):,} photos at {size} px ({len(held_idx)} held out); {args.minutes:.0f} min", file=sys.stderr)
+
+    # Validation: held-out photos, shrunk the plain way (area), so the figures compare across sessions.
+    val_hr = np.stack([data[i] for i in held_idx[:VALIDATION]])
+    val_hr = val_hr[:, : size // 2 * 2, : size // 2 * 2]
+    val_lr = np.stack([cv2.resize(im, (im.shape[1] // 2, im.shape[0] // 2), interpolation=cv2.INTER_AREA) for im in val_hr])
+    val_hr_t, val_lr_t = to_tensor(val_hr), to_tensor(val_lr)
+
+    def validate():
+        with torch.no_grad():
+            sr = ema(val_lr_t).clamp(-1, 1)
+            bic = F.interpolate(val_lr_t, scale_factor=2, mode="bicubic", align_corners=False).clamp(-1, 1)
+            ref = detail(val_hr_t).mean()
+            return {"l1": float((sr - val_hr_t).abs().mean()), "l1_bicubic": float((bic - val_hr_t).abs().mean()),
+                    "detail": float(detail(sr).mean() / ref), "detail_bicubic": float(detail(bic).mean() / ref)}, sr, bic
+
+    def save_samples():
+        figures, sr, bic = validate()
+        rows = []
+        for i in range(6):
+            row = [bic[i], sr[i], val_hr_t[i]]
+            rows.append(torch.cat(row, dim=2))
+        grid = torch.cat(rows, dim=1).add(1).mul(127.5).clamp(0, 255).byte().permute(1, 2, 0).numpy()
+        path = os.path.join(args.out, "samples", f"{state['step']:06d}.png")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        cv2.imwrite(path, cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+        state.setdefault("validation", []).append({"step": state["step"], **{k: round(v, 4) for k, v in figures.items()}})
+        print(f"\nvalidation at step {state['step']}: L1 {figures['l1']:.4f} (bicubic {figures['l1_bicubic']:.4f}), "
+              f"detail {figures['detail']:.2f} of the originals (bicubic {figures['detail_bicubic']:.2f}); {path}",
+              file=sys.stderr)
+
+    session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "from_step": state["step"]}
+    state["sessions"].append(session)
+    stop = {"now": False}
+
+    def on_signal(sig, _frame):
+        stop["now"] = True
+        print(f"signal {sig}: checkpointing and stopping", file=sys.stderr)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    def save_checkpoint():
+        session["to_step"] = state["step"]
+        tmp = args.checkpoint + ".tmp"
+        os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint)), exist_ok=True)
+        torch.save({"format": "portraits-face-sr-checkpoint/1", "net": pack(net), "ema": pack(ema), "critic": pack(critic),
+                    "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "state": state, "settings": settings}, tmp)
+        os.replace(tmp, args.checkpoint)
+
+    def batch():
+        idx = train_idx[rng.randint(0, len(train_idx), args.batch)]
+        hr, lr = [], []
+        for i in idx:
+            y, x = rng.randint(0, size - args.crop + 1, 2)
+            crop = np.ascontiguousarray(data[i, y:y + args.crop, x:x + args.crop])
+            if rng.rand() < 0.5:
+                crop = np.ascontiguousarray(crop[:, ::-1])
+            hr.append(crop)
+            lr.append(degrade(crop, rng))
+        return to_tensor(np.stack(lr)), to_tensor(np.stack(hr))
+
+    def perceptual(a, b):
+        fa, fb = features(a.add(1).mul(0.5)), features(b.add(1).mul(0.5))
+        return sum(F.l1_loss(x, y) for x, y in zip(fa, fb)) / len(fa)
+
+    t0 = time.time()
+    budget = args.minutes * 60
+    last_ckpt = last_sample = time.time()
+    prog = Progress(budget, "train", "s")
+    steps_this_call = 0
+    if state["step"] == 0:
+        save_samples()
+    while not stop["now"] and time.time() - t0 < budget:
+        if args.max_steps and steps_this_call >= args.max_steps:
+            break
+        step_t0 = time.time()
+        lr_img, hr_img = batch()
+        adversarial = args.adversarial > 0 and state["step"] >= args.adversarial_after
+        sr = net(lr_img)
+        loss_d = torch.zeros(())
+        if adversarial:
+            loss_d = F.softplus(critic(sr.detach())).mean() + F.softplus(-critic(hr_img)).mean()
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+        loss_pix = F.l1_loss(sr, hr_img)
+        loss_perc = perceptual(sr, hr_img) if features is not None else torch.zeros(())
+        loss_adv = F.softplus(-critic(sr)).mean() if adversarial else torch.zeros(())
+        loss = loss_pix + args.perceptual * loss_perc + args.adversarial * loss_adv
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_g.step()
+        with torch.no_grad():
+            for pe, p in zip(ema.parameters(), net.parameters()):
+                pe.lerp_(p, 1 - 0.999)
+
+        state["step"] += 1
+        steps_this_call += 1
+        state["images"] += args.batch
+        dt = time.time() - step_t0
+        state["seconds"] += dt
+        prog.update(dt, f"step {state['step']} pix {float(loss_pix):.4f} perc {float(loss_perc):.3f} "
+                        f"adv {float(loss_adv):.3f} D {float(loss_d):.3f}")
+        if state["step"] % 10 == 0:
+            state["history"].append({"step": state["step"], "pix": float(loss_pix), "perc": float(loss_perc),
+                                     "adv": float(loss_adv), "d": float(loss_d), "ms_per_step": round(dt * 1000, 1)})
+        if time.time() - last_sample > args.sample_minutes * 60:
+            save_samples()
+            last_sample = time.time()
+        if time.time() - last_ckpt > args.checkpoint_minutes * 60:
+            save_checkpoint()
+            last_ckpt = time.time()
+
+    prog.close()
+    save_checkpoint()
+    save_samples()
+    print(f"stopped: {state['step']} steps ({state['seconds'] / 3600:.2f} h in all); checkpoint {args.checkpoint} "
+          f"({os.path.getsize(args.checkpoint) / 1e6:.2f} MB)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

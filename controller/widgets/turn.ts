@@ -6,7 +6,8 @@
 import type { TabletStatus } from '../../common/protocol.js';
 import type { Steering } from '../steer.js';
 
-export function describeTurn(status: TabletStatus): { text: string; tone: 'free' | 'yours' | 'wait' } {
+/** `dreaming`: a dream pass is on, so the wandering faces are also being dreamed over (the line says only what is true). */
+export function describeTurn(status: TabletStatus, dreaming = false): { text: string; tone: 'free' | 'yours' | 'wait' } {
   if (status.turn === 'yours') {
     const left = status.seconds !== null ? ` ${status.seconds} s left: ${status.queue === 1 ? 'someone is' : `${status.queue} people are`} waiting.` : '';
     return { text: `Your turn: the face is yours.${left}`, tone: 'yours' };
@@ -17,7 +18,7 @@ export function describeTurn(status: TabletStatus): { text: string; tone: 'free'
     return { text: `Another visitor is steering. ${place}${when}.`, tone: 'wait' };
   }
   if (status.turn === 'watching') return { text: 'Another visitor is steering. Touch any control to join the queue.', tone: 'wait' };
-  if (status.attract) return { text: 'The portraits are dreaming by themselves. Touch anything to take over.', tone: 'free' };
+  if (status.attract) return { text: `The portraits are ${dreaming ? 'dreaming' : 'wandering'} by themselves. Touch anything to take over.`, tone: 'free' };
   return { text: 'Touch the faces to steer the portrait.', tone: 'free' };
 }
 
@@ -27,7 +28,7 @@ export function turnBanner(steer: Steering, element: HTMLElement, panel: HTMLEle
     const locked = steer.state?.visitorLock ?? false;
     element.hidden = locked || status === null;
     if (!status) return;
-    const { text, tone } = describeTurn(status);
+    const { text, tone } = describeTurn(status, (steer.state?.dream.mode ?? 'off') !== 'off');
     if (element.textContent !== text) element.textContent = text;
     element.dataset.tone = tone;
     // Controls stay usable while waiting (a touch keeps your place), but look it.

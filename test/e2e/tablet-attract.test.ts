@@ -43,7 +43,8 @@ describe.skipIf(!chromium)('attract mode and the hand-off', { timeout: 120_000 }
 
   it('wanders when left alone, and the first touch takes over without a jump', async () => {
     await tablet.page.waitForFunction(() => window.__controller?.status?.attract === true, null, { timeout: (IDLE_S + 10) * 1000 });
-    expect(await tablet.page.textContent('#turn')).toMatch(/by themselves/);
+    // dreaming is off by default: the line must not claim the portraits are dreaming
+    expect(await tablet.page.textContent('#turn')).toMatch(/wandering by themselves/);
     expect(server.store.state.walk.speed).toBe(server.config.attractWalkSpeed);
     await sleep(2000);
     const wandering = frames.filter((f) => f.stateVersion === server.store.version);

@@ -1,6 +1,6 @@
 """Export a training run to ONNX model folders that the server, the pages and the dream passes load.
 
-From RUN/checkpoint.pt this writes two folders, one model each (the registry reads
+From a checkpoint this writes two folders, one model each (the registry reads
 models/*/manifest.json and one manifest describes one network):
   OUT/            generator.onnx  z [N, latent] -> image [N, 3, R, R] in [-1, 1] (EMA weights, clamped in the graph)
                   manifest.json, reference.json (torch outputs that any runtime must reproduce),
@@ -8,6 +8,12 @@ models/*/manifest.json and one manifest describes one network):
   OUT-critic/     critic.onnx     image [N, 3, H, W] in [-1, 1] -> every trunk block's feature map
                   (feat64 ... feat4 at a 64 px input), for the dream passes; manifest.json, reference.json
 Both are checked with onnx.checker and must stay under 20 MB per file.
+
+The architecture comes from the checkpoint: `--run RUN` reads RUN/checkpoint.pt of the progressive
+trainer (train.py); `--checkpoint FILE` reads that file, which may also be the style trainer's
+compact checkpoint (train_style.py, e.g. models/checkpoints/style-face.pt). A style generator gets
+three more inputs, psi, z_mix and mix_from (truncation and style mixing, see export_style.py), a
+"style" section in its manifest, and truncation.png and mixing.png beside samples.png.
 """
 import argparse
 import datetime
@@ -22,6 +28,7 @@ import onnx
 import torch
 import torch.nn as nn
 
+import export_style
 from model_card import write_card
 from model_files import MAX_FILE_BYTES, UTKFACE, describe_files, write_manifest
 from networks import Critic, Generator, TrunkFeatures, count_params, recalibrate_batchnorm
@@ -118,32 +125,15 @@ def export_onnx(module: nn.Module, example, path: str, inputs, outputs, dynamic_
     print(f"wrote {path} ({size / 1e6:.2f} MB, opset {OPSET}, checked)", file=sys.stderr)
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog="portraits export", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run", required=True, help="training run folder (holds checkpoint.pt, settings.json)")
-    ap.add_argument("--out", required=True, help="generator model folder, e.g. models/default-face")
-    ap.add_argument("--id", default="", help="model id (default: the --out folder's name)")
-    ap.add_argument("--critic-out", default="", help="critic model folder (default: OUT-critic)")
-    ap.add_argument("--data", default="", help="the training set folder, if it moved since training")
-    ap.add_argument("--data-name", default="", help="name of a training set that is not UTKFace")
-    ap.add_argument("--data-terms", default="", help="terms of a training set that is not UTKFace")
-    args = ap.parse_args(argv)
+class Loaded:
+    """What one architecture contributes to the export; the rest (folders, licence, critic) is shared."""
 
-    ckpt_path = os.path.join(args.run, "checkpoint.pt")
-    if not os.path.exists(ckpt_path):
-        fail(f"{ckpt_path} not found; train first with `portraits train --data DIR --out {args.run}`")
-    out = args.out.rstrip("/")
-    model_id = args.id or os.path.basename(out)
-    critic_out = (args.critic_out or out + "-critic").rstrip("/")
-    critic_id = os.path.basename(critic_out)
-    torch.set_grad_enabled(False)
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
 
-    ck = torch.load(ckpt_path, map_location="cpu")
+
+def load_progressive(ck: dict, ckpt_path: str, args, n_images: int) -> Loaded:
     settings, state = ck["settings"], ck["state"]
-    # Terms first: a model whose data terms are unknown is not exported at all.
-    data_dir = resolve_data(settings, args.data)
-    dataset = data_terms(data_dir, args, int(settings["images_in_dataset"]))
     latent, res = int(settings["latent"]), int(settings["resolution"])
     G = Generator(latent, res)
     G.load_state_dict(ck["G_ema"])
@@ -151,7 +141,6 @@ def main(argv=None):
     D = Critic(res)
     D.load_state_dict(ck["D"])
     G.eval(), D.eval()
-
     by_time = settings.get("minutes", 0) > 0
     budget = settings["minutes"] * 60 if by_time else settings["kimg"] * 1000
     complete = state.get("wall_seconds") is not None or state["used"] >= budget or \
@@ -159,6 +148,84 @@ def main(argv=None):
     if not complete:
         print(f"warning: {ckpt_path} is from an unfinished run ({state['used'] / budget * 100:.0f}% of its budget, "
               f"step {state['step']}); the manifest records training.complete = false", file=sys.stderr)
+    z_ref = torch.randn(3, latent, generator=torch.Generator().manual_seed(7))
+    return Loaded(
+        generator=ClampedGenerator(G).eval(), g_params=count_params(G), critic=D, latent=latent, res=res,
+        input_names=["z"], example=(torch.randn(2, latent),), reference={"z": z_ref},
+        manifest_inputs=[{"name": "z", "dims": ["N", latent], "dtype": "float32",
+                          "description": "standard-normal latent; seeds map to latents with common/latent.ts seedToLatent"}],
+        generator_extra={}, name=f"Face GAN {res} px",
+        description=f"Progressive GAN generator ({count_params(G):,} parameters, EMA weights) trained on "
+                    f"{n_images:,} curated face photos; makes {res}x{res} portraits of people who do not exist.",
+        training={"run": os.path.relpath(os.path.abspath(args.run or os.path.dirname(ckpt_path))),
+                  "steps": state["step"], "imagesShown": state["images"],
+                  "wallSeconds": state.get("wall_seconds") or (round(state["used"], 1) if by_time else None),
+                  "complete": complete},
+        figures=lambda folder: None)
+
+
+def load_style(ck: dict, ckpt_path: str, args, n_images: int) -> Loaded:
+    G = export_style.load_generator(ck)
+    D = export_style.load_critic(ck)
+    resolutions = export_style.layer_resolutions(G)
+    groups = export_style.layer_groups(resolutions)
+    gen = export_style.StyleExport(G).eval()
+    complete = bool(args.training_complete)
+    if not complete:
+        print(f"note: {ckpt_path} is a style checkpoint, whose training spans sessions without a fixed budget; "
+              "the manifest records training.complete = false (pass --training-complete once it is done)",
+              file=sys.stderr)
+    settings = ck["settings"]
+    return Loaded(
+        generator=gen, g_params=export_style.count_params(G), critic=D, latent=G.z_dim, res=G.max_res,
+        input_names=["z", "psi", "z_mix", "mix_from"], example=export_style.example_inputs(G),
+        reference=export_style.reference_inputs(G, groups),
+        manifest_inputs=export_style.manifest_inputs(G.z_dim, G.num_layers()),
+        generator_extra={"style": export_style.style_section(G, groups, resolutions)},
+        name=f"Style face GAN {G.max_res} px", description=export_style.describe(G, settings),
+        training={"run": settings.get("out"), **export_style.training_record(ck, os.path.relpath(ckpt_path), complete)},
+        figures=lambda folder: export_style.save_figures(gen, groups, folder))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="portraits export", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", help="progressive training run folder (holds checkpoint.pt, settings.json)")
+    source.add_argument("--checkpoint", help="a checkpoint file: RUN/checkpoint.pt, or a style checkpoint such as "
+                                             "models/checkpoints/style-face.pt (the architecture is read from it)")
+    ap.add_argument("--out", required=True, help="generator model folder, e.g. models/default-face")
+    ap.add_argument("--id", default="", help="model id (default: the --out folder's name)")
+    ap.add_argument("--critic-out", default="", help="critic model folder (default: OUT-critic)")
+    ap.add_argument("--data", default="", help="the training set folder, if it moved since training")
+    ap.add_argument("--data-name", default="", help="name of a training set that is not UTKFace")
+    ap.add_argument("--data-terms", default="", help="terms of a training set that is not UTKFace")
+    ap.add_argument("--training-complete", action="store_true",
+                    help="style checkpoints: training is finished (they carry no budget, so otherwise the manifest "
+                         "records training.complete = false)")
+    args = ap.parse_args(argv)
+
+    ckpt_path = args.checkpoint or os.path.join(args.run, "checkpoint.pt")
+    if not os.path.exists(ckpt_path):
+        fail(f"{ckpt_path} not found; train first with `portraits train --data DIR --out {args.run or 'RUN'}`")
+    out = args.out.rstrip("/")
+    model_id = args.id or os.path.basename(out)
+    critic_out = (args.critic_out or out + "-critic").rstrip("/")
+    critic_id = os.path.basename(critic_out)
+    torch.set_grad_enabled(False)
+
+    # Before loading: a trainer that is still running may replace the file meanwhile (atomically).
+    ckpt_time = datetime.datetime.fromtimestamp(os.path.getmtime(ckpt_path), datetime.timezone.utc)
+    ck = torch.load(ckpt_path, map_location="cpu")
+    style = export_style.is_style_checkpoint(ck)
+    settings = ck["settings"]
+    # Terms first: a model whose data terms are unknown is not exported at all.
+    data_dir = resolve_data(settings, args.data)
+    n_images = int(settings["images_in_dataset"]) if "images_in_dataset" in settings else \
+        int(settings["images_in_training"]) + int(settings.get("held_out", 0))
+    dataset = data_terms(data_dir, args, n_images)
+    m = (load_style if style else load_progressive)(ck, ckpt_path, args, n_images)
+    latent, res = m.latent, m.res
 
     licence = {
         "model": "Made by the Imaginary Portraits project from the data below; it may be used only under "
@@ -169,46 +236,39 @@ def main(argv=None):
     }
     if licence["commercialUse"] is None:
         del licence["commercialUse"]  # unknown: say nothing rather than something wrong
-    ckpt_time = datetime.datetime.fromtimestamp(os.path.getmtime(ckpt_path), datetime.timezone.utc)
     training = {
-        "run": os.path.relpath(os.path.abspath(args.run)),
+        **m.training,
         "data": os.path.relpath(data_dir) if data_dir else settings.get("data"),
         "settings": settings,
-        "steps": state["step"],
-        "imagesShown": state["images"],
-        "wallSeconds": state.get("wall_seconds") or (round(state["used"], 1) if by_time else None),
-        "complete": complete,
         "checkpointTime": ckpt_time.isoformat(timespec="seconds"),
-        "gParams": count_params(G),
-        "dParams": count_params(D),
+        "gParams": m.g_params,
+        "dParams": count_params(m.critic),
     }
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
     # --- generator ---
     os.makedirs(out, exist_ok=True)
-    gen = ClampedGenerator(G).eval()
-    export_onnx(gen, torch.randn(2, latent), os.path.join(out, "generator.onnx"), ["z"], ["image"],
-                {"z": {0: "N"}, "image": {0: "N"}})
-    z_ref = torch.randn(3, latent, generator=torch.Generator().manual_seed(7))
-    img_ref = gen(z_ref)
+    gen = m.generator
+    dynamic = {name: {0: "N"} for name in m.input_names + ["image"]}
+    export_onnx(gen, m.example, os.path.join(out, "generator.onnx"), m.input_names, ["image"], dynamic)
+    img_ref = gen(*[m.reference[name] for name in m.input_names])
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump({"about": "torch outputs at export; an ONNX runtime must reproduce them to ~1e-4",
-                   "z": z_ref.tolist(), "image": summary(img_ref)}, f)
-    history = state.get("history", [])
+                   **{name: t.tolist() for name, t in m.reference.items()}, "image": summary(img_ref)}, f)
+    history = ck["state"].get("history", [])
     save_curves(history, os.path.join(out, "loss.png"))
+    m.figures(out)
     manifest = {
         "id": model_id,
-        "name": f"Face GAN {res} px ({model_id})",
-        "description": f"Progressive GAN generator ({count_params(G):,} parameters, EMA weights) trained on "
-                       f"{settings['images_in_dataset']:,} curated face photos; makes {res}x{res} portraits of "
-                       "people who do not exist.",
+        "name": f"{m.name} ({model_id})",
+        "description": m.description,
         "kind": "generator",
-        "inputs": [{"name": "z", "dims": ["N", latent], "dtype": "float32",
-                    "description": "standard-normal latent; seeds map to latents with common/latent.ts seedToLatent"}],
+        "inputs": m.manifest_inputs,
         "outputs": [{"name": "image", "dims": ["N", 3, res, res], "dtype": "float32", "range": [-1, 1],
                      "layout": "NCHW RGB"}],
         "generator": {"file": "generator.onnx", "input": "z", "output": "image", "latentSize": latent,
-                      "distribution": "normal", "resolution": res, "range": [-1, 1], "layout": "NCHW"},
+                      "distribution": "normal", "resolution": res, "range": [-1, 1], "layout": "NCHW",
+                      **m.generator_extra},
         "related": {"critic": critic_id},
         "licence": licence,
         "training": training,
@@ -220,7 +280,7 @@ def main(argv=None):
 
     # --- critic trunk ---
     os.makedirs(critic_out, exist_ok=True)
-    trunk = TrunkFeatures(D).eval()
+    trunk = TrunkFeatures(m.critic).eval()  # the style critic has the same trunk layout (from_rgb, blocks by resolution)
     depth = int(math.log2(res)) - 1  # from_rgb output plus one per block down to 4x4
     names = [f"feat{res >> i}" for i in range(depth)]
     dyn = {"image": {0: "N", 2: "H", 3: "W"}}
@@ -243,7 +303,7 @@ def main(argv=None):
                        "description": f"{about} ({t.shape[2]}x{t.shape[3]} at a {res} px input)".strip()})
     critic_manifest = {
         "id": critic_id,
-        "name": f"Face GAN critic trunk ({model_id})",
+        "name": f"{'Style face' if style else 'Face'} GAN critic trunk ({model_id})",
         "description": f"The convolutional trunk of {model_id}'s critic (discriminator): the features it learned "
                        "to tell real faces from generated ones, exposed block by block for the dream passes.",
         "kind": "critic",
@@ -260,8 +320,8 @@ def main(argv=None):
         "files": describe_files(critic_out, OPSET),
     }
     write_manifest(critic_out, critic_manifest)
-    print(json.dumps({"generator": out, "critic": critic_out, "complete": complete,
-                      "steps": state["step"]}), flush=True)
+    print(json.dumps({"generator": out, "critic": critic_out, "complete": training["complete"],
+                      "steps": training["steps"], "architecture": "style" if style else "progressive"}), flush=True)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ import os
 
 from progress import fmt
 
-KEY_SETTINGS = ["resolution", "latent", "minutes", "kimg", "batch", "lr", "r1", "ema_kimg", "seed", "threads",
-                "images_in_dataset", "g_params", "d_params", "loss", "augment", "optimizer"]
+KEY_SETTINGS = ["resolution", "latent", "minutes", "kimg", "batch", "lr", "r1", "mix", "ema_kimg", "fade_kimg", "seed",
+                "threads", "images_in_dataset", "images_in_training", "held_out", "g_params", "d_params",
+                "gflops_per_image", "loss", "augment", "optimizer"]
 
 
 def _fig(folder: str, name: str, alt: str) -> str:
@@ -66,6 +67,31 @@ def _quality(folder: str, m: dict) -> list:
     return lines
 
 
+def _style_inputs(g: dict) -> list:
+    st = g.get("style")
+    if not st:
+        return []
+    groups = ", ".join(f"{name} {v['first']}-{v['last']} ({'/'.join(str(r) for r in v['resolutions'])} px: "
+                       f"{v['description']})" for name, v in st["groups"].items())
+    return [f"- Style inputs (a W space of {st['wSize']} values, {st['layers']} layers): `{st['psi']}` [N, 1] "
+            f"truncation ({st['truncation']}); `{st['mixInput']}` [N, {g.get('latentSize')}] a second latent and "
+            f"`{st['mixFrom']}` [N, 1] the crossover ({st['mixing']}). Layer groups: {groups}."]
+
+
+def _style_figures(folder: str, g: dict, evaluated: bool) -> list:
+    if not g.get("style"):
+        return []
+    # Until `portraits evaluate` redraws samples.png from seeds 0-63 (and shows it below), it is export's grid.
+    samples = [] if evaluated else ["Samples at truncation 0.7 (random latents, torch seed 0):", "",
+                                    _fig(folder, "samples.png", "samples")]
+    return ["## Truncation and style mixing", "",
+            "Rows are faces; columns run from truncation 0 (the average face) through 0.25, 0.5, 0.7, 0.85 to 1 "
+            "(as trained):", "", _fig(folder, "truncation.png", "truncation from 0 to 1"),
+            "The top row are other faces; each following row is a face (left) that takes one group of styles from "
+            "them: coarse (pose, face shape), middle (features, with the fine styles), fine (colours, texture). "
+            "Truncation 0.7:", "", _fig(folder, "mixing.png", "style mixing"), *samples, ""]
+
+
 def write_card(folder: str, m: dict) -> None:
     t = m.get("training", {})
     s = t.get("settings", {})
@@ -82,6 +108,7 @@ def write_card(folder: str, m: dict) -> None:
               f"- `{g.get('file', 'generator.onnx')}`: input `{g.get('input')}` [N, {g.get('latentSize')}] float32 "
               f"standard normal; output `{g.get('output')}` [N, 3, {g.get('resolution')}, {g.get('resolution')}] "
               f"float32 RGB in [{g.get('range', [0, 0])[0]}, {g.get('range', [0, 0])[1]}], NCHW. ONNX opset 13.",
+              *_style_inputs(g),
               "- `reference.json`: torch outputs for three fixed latents, which any runtime must reproduce.",
               f"- The critic's trunk (dream layers) is the sibling model `{m.get('related', {}).get('critic', '?')}`.",
               "- `manifest.json`: all of the above, machine-readable (schema: common/manifest.ts).", "",
@@ -101,6 +128,7 @@ def write_card(folder: str, m: dict) -> None:
         lines.append(f"| phases | {ph} |")
     lines += ["", "Loss curves (critic D, generator G; running mean; grey lines mark resolution changes):", "",
               _fig(folder, "loss.png", "training loss curves"), ""]
+    lines += _style_figures(folder, g, bool(m.get("metrics")))
     lines += _quality(folder, m)
     with open(os.path.join(folder, "README.md"), "w") as f:
         f.write("\n".join(lines).rstrip() + "\n")

@@ -16,6 +16,8 @@ KNOWN_FILES = {
     "samples.png": ("figure", "png"),
     "interpolation.png": ("figure", "png"),
     "nearest.png": ("figure", "png"),
+    "truncation.png": ("figure", "png"),  # style generators: faces from psi 0 to 1
+    "mixing.png": ("figure", "png"),  # style generators: coarse / middle / fine styles from another face
 }
 
 UTKFACE = {

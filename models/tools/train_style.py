@@ -11,7 +11,8 @@ keyed by parameter name so they survive growth. EMA snapshots for choosing the b
 held-out metric go to OUT/snapshots/ (not committed).
 
 Held out: 1,000 photos chosen by a fixed seed never reach training; their file names are
-stored in the checkpoint and in OUT/holdout.json, so evaluation uses exactly those.
+stored in the checkpoint, in OUT/holdout.json and next to the checkpoint (CHECKPOINT with
+.holdout.json for .pt, committed with it), so evaluation uses exactly those.
 """
 import argparse
 import copy
@@ -38,6 +39,20 @@ def holdout_split(n: int, count: int):
     """Fixed indices held out of training: the same for every session and for evaluation."""
     perm = np.random.RandomState(HOLDOUT_SEED).permutation(n)
     return np.sort(perm[:count]), np.sort(perm[count:])
+
+
+def holdout_file(checkpoint: str) -> str:
+    """The held-out list committed next to the checkpoint: style-face.pt -> style-face.holdout.json."""
+    return os.path.splitext(checkpoint)[0] + ".holdout.json"
+
+
+def write_holdout(path: str, files: list, data: str) -> None:
+    """One name per line, so the committed list diffs readably; evaluation reads it (models/tools/judge.py)."""
+    with open(path, "w") as f:
+        json.dump({"seed": HOLDOUT_SEED, "data": data, "count": len(files),
+                   "about": "photos the style trainer keeps out of training, for evaluation", "files": files},
+                  f, indent=1)
+        f.write("\n")
 
 
 def pack_state(model: torch.nn.Module, dtype=torch.float16) -> dict:
@@ -150,6 +165,8 @@ def main(argv=None):
     train_idx = np.array([i for i, n in enumerate(names) if n not in held])
     with open(os.path.join(args.out, "holdout.json"), "w") as f:
         json.dump({"seed": HOLDOUT_SEED, "files": holdout_files}, f)
+    os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint)), exist_ok=True)
+    write_holdout(holdout_file(args.checkpoint), holdout_files, os.path.relpath(os.path.abspath(args.data)))
     data = load_data(args.data, res)[torch.from_numpy(train_idx)]
     n = data.shape[0]
 

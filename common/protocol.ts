@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { LiveState } from './state.js';
 import type { FrameMeta } from './frame.js';
+import type { StyleInfo } from './manifest.js';
 
 /**
  * Who a socket is; set in the handshake: `io({ auth: { role: 'display' } })`. A display on a
@@ -109,6 +110,8 @@ export const HeartbeatSchema = z.object({
   fps: z.number().min(0).max(1000),
   frames: z.number().int().min(0),
   renderer: z.string().max(256).optional(),
+  /** The screen in device pixels (the canvas's drawing buffer): how large the portrait is shown. */
+  screen: z.object({ width: z.number().int().min(1).max(32768), height: z.number().int().min(1).max(32768) }).optional(),
 });
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;
 
@@ -155,6 +158,12 @@ export interface TabletSetup {
     latentSize: number;
     resolution: number;
     range: [number, number];
+    /**
+     * A generator with a W space: its extra input names, layer count and layer groups, so the
+     * tablet can feed its thumbnails (common/generator-inputs.ts) and offers diversity and
+     * style mixing. Absent: the generator takes the latent alone and mixing is refused.
+     */
+    style?: Pick<StyleInfo, 'psi' | 'mixInput' | 'mixFrom' | 'layers' | 'groups'>;
   };
   /** The manifest's named latent directions, in the manifest's order; the vectors stay on the server. */
   directions: { name: string; description?: string; ends?: [string, string] }[];

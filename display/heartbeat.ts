@@ -17,6 +17,7 @@ export function gpuRenderer(gl: WebGLRenderingContext | WebGL2RenderingContext):
 
 /** Starts the heartbeats; `draws()` is the draw loop's counter. Returns a stop function. */
 export function sendHeartbeats(socket: PageSocket, gl: WebGLRenderingContext | WebGL2RenderingContext, draws: () => number): () => void {
+  const screen = () => ({ width: Math.max(1, gl.drawingBufferWidth), height: Math.max(1, gl.drawingBufferHeight) });
   const renderer = gpuRenderer(gl);
   let frames = 0;
   socket.on('frame', () => {
@@ -31,7 +32,7 @@ export function sendHeartbeats(socket: PageSocket, gl: WebGLRenderingContext | W
     const fps = ((drawn - lastDraws) * 1000) / Math.max(1, now - lastAt);
     lastDraws = drawn;
     lastAt = now;
-    const heartbeat: Heartbeat = { fps: Math.min(1000, Math.round(fps * 10) / 10), frames, renderer };
+    const heartbeat: Heartbeat = { fps: Math.min(1000, Math.round(fps * 10) / 10), frames, renderer, screen: screen() };
     socket.emit('heartbeat', heartbeat);
   };
   socket.on('connect', beat);

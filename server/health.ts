@@ -31,6 +31,8 @@ export interface DisplayReport {
   frames: number | null;
   renderer: string | null;
   software: boolean;
+  /** The display's screen in device pixels, from its heartbeat (null before the first, or from an older page). */
+  screen: { width: number; height: number } | null;
 }
 
 interface Entry {
@@ -81,6 +83,7 @@ export class DisplayHeartbeats {
         frames: e.beat?.frames ?? null,
         renderer,
         software: isSoftwareRenderer(renderer ?? undefined),
+        screen: e.beat?.screen ?? null,
       };
     });
   }

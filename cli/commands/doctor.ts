@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Command } from '../command.js';
 import { parseFlags } from '../flags.js';
 import { UsageError } from '../command.js';
+import { fetchHealth, findLocalServer } from '../find-server.js';
 
 export type Level = 'ok' | 'warn' | 'error';
 
@@ -27,8 +28,10 @@ export interface DoctorOptions {
   /** Config file (else PORTRAITS_CONFIG); flags override it like the server's. */
   configFile?: string;
   overrides?: Record<string, string>;
-  /** The running server to ask; default http://127.0.0.1:<port>. */
+  /** The running server to ask; default http://127.0.0.1:<port>, then any local port where one answers. */
   url?: string;
+  /** Where to look for a server the configuration does not point at: every listening local port (default), these ports, or nowhere (false). */
+  discover?: boolean | readonly number[];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -86,6 +89,8 @@ const checkModel: Check = async (ctx) => {
   const { openGenerator, readManifest, DEFAULT_MODEL } = await import('../../server/models/registry.js');
   const { floatTensor } = await import('../../server/onnx/runtime.js');
   const { seedToLatent } = await import('../../common/latent.js');
+  const { generatorFeeds } = await import('../../common/generator-inputs.js');
+  const { DEFAULT_STATE } = await import('../../common/state.js');
   const out: Finding[] = [];
   try {
     await readManifest(join(config.modelsDir, config.model));
@@ -105,7 +110,9 @@ const checkModel: Check = async (ctx) => {
   }
   try {
     const { spec } = generator;
-    const result = await generator.session.run({ [spec.input]: floatTensor(seedToLatent(1, spec.latentSize), [1, spec.latentSize]) });
+    // Fed as a frame is (a style generator's truncation and mixing inputs included).
+    const feeds = generatorFeeds(spec, seedToLatent(1, spec.latentSize), 1, DEFAULT_STATE.portrait);
+    const result = await generator.session.run(Object.fromEntries(feeds.map((f) => [f.name, floatTensor(f.data, f.dims)])));
     const dims = result[spec.output]?.dims ?? [];
     const size = `${spec.resolution}x${spec.resolution}`;
     if (dims.join(',') !== `1,3,${spec.resolution},${spec.resolution}`) {
@@ -218,17 +225,6 @@ const checkChromium: Check = async (ctx) => {
     : [f('chromium', 'warn', `${path} did not report its version`, 'run it by hand to see why (on Ubuntu, chromium-browser needs the snap to be installed)')];
 };
 
-async function fetchHealth(url: string): Promise<Record<string, unknown> | null> {
-  try {
-    const res = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-    if (!res.ok) return null;
-    const body = (await res.json()) as Record<string, unknown>;
-    return typeof body.status === 'string' && 'model' in body ? body : null;
-  } catch {
-    return null;
-  }
-}
-
 const checkDisplay: Check = async (ctx) => {
   const url = ctx.healthUrl;
   const h = ctx.health;
@@ -250,6 +246,42 @@ const checkDisplay: Check = async (ctx) => {
   return out;
 };
 
+/** How much larger than its pixels a screen may show a frame before it looks soft (the display's edge-aware enlargement holds up to about this). */
+const MAX_SCREEN_ENLARGEMENT = 3;
+/** How much larger than the model's faces frames may be: beyond this the upscaling is painting, not the model. */
+const MAX_FRAME_ENLARGEMENT = 4;
+
+/** Picture quality: the model's own size, the frame size, and how much each screen enlarges the frames. */
+const checkPicture: Check = async (ctx) => {
+  const h = ctx.health;
+  if (!h || typeof h.frameSize !== 'number') return [];
+  const frameSize = h.frameSize;
+  const model = String(h.model);
+  const out: Finding[] = [];
+  let resolution: number | null = null;
+  if (ctx.config) {
+    const { readManifest } = await import('../../server/models/registry.js');
+    resolution = (await readManifest(join(ctx.config.modelsDir, model)).catch(() => null))?.generator?.resolution ?? null;
+  }
+  if (resolution !== null) {
+    const k = frameSize / resolution;
+    if (k > MAX_FRAME_ENLARGEMENT) out.push(f('picture', 'warn', `model ${model} paints ${resolution} px faces and frames are ${frameSize} px: ${k.toFixed(1)}x enlarged, more than the upscaler can fill with real detail`, 'use a model with a larger base size, or a smaller frameSize'));
+    else out.push(f('picture', 'ok', `model ${model} paints ${resolution} px faces; frames are ${frameSize} px`));
+  }
+  const screens = Array.isArray(h.heartbeats) ? (h.heartbeats as { id: string; screen?: { width: number; height: number } | null }[]) : [];
+  for (const d of screens) {
+    if (!d.screen) continue;
+    const shown = Math.min(d.screen.width, d.screen.height);
+    const k = shown / frameSize;
+    const where = `display ${d.id} shows the ${frameSize} px frames ${shown} px tall (${d.screen.width}x${d.screen.height} screen)`;
+    if (k > MAX_SCREEN_ENLARGEMENT) {
+      const suggest = Math.min(2048, 2 ** Math.ceil(Math.log2(shown / MAX_SCREEN_ENLARGEMENT)));
+      out.push(f('picture', 'warn', `${where}: ${k.toFixed(1)}x enlarged, it will look soft`, `set "frameSize" to ${suggest} or more if the frame rate allows (see /health fps)`));
+    } else out.push(f('picture', 'ok', `${where}: ${k.toFixed(1)}x`));
+  }
+  return out;
+};
+
 export async function runDoctor(options: DoctorOptions = {}, print: (line: string) => void = () => {}): Promise<Finding[]> {
   const env = options.env ?? process.env;
   const ctx: Context = { options, env, config: null, provider: null, health: null, healthUrl: null };
@@ -265,9 +297,18 @@ export async function runDoctor(options: DoctorOptions = {}, print: (line: strin
   // Ask a running server first: its port being busy is then no problem.
   if (ctx.config || options.url) {
     ctx.healthUrl = (options.url ?? `http://127.0.0.1:${ctx.config!.port}`).replace(/\/+$/, '');
-    ctx.health = await fetchHealth(ctx.healthUrl);
+    ctx.health = await fetchHealth(ctx.healthUrl, HEALTH_TIMEOUT_MS);
+    // Not where the configuration says (started with another --port or PORT): look on every local port.
+    if (!ctx.health && !options.url && options.discover !== false) {
+      const found = await findLocalServer(ctx.config ? [ctx.config.port] : [], Array.isArray(options.discover) ? options.discover : undefined);
+      if (found) {
+        report([f('server', 'ok', `found the running Portraits server at ${found.url} (the configuration says port ${ctx.config?.port ?? '?'}); checking that one`)]);
+        ctx.healthUrl = found.url;
+        ctx.health = found.health;
+      }
+    }
   }
-  for (const check of [checkModel, checkProvider, checkPorts, checkChromium, checkDisplay]) report(await check(ctx));
+  for (const check of [checkModel, checkProvider, checkPorts, checkChromium, checkDisplay, checkPicture]) report(await check(ctx));
   return findings;
 }
 

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor, type Finding } from '../../cli/commands/doctor.js';
+import { listeningPorts } from '../../cli/find-server.js';
+import { createServer } from 'node:net';
 import type { Heartbeat } from '../../common/protocol.js';
 import type { RunningServer } from '../../server/app.js';
 import { ROOT_DIR } from '../../server/config.js';
@@ -52,6 +54,13 @@ const until = async (what: string, test: () => Promise<boolean>, ms = 10_000) =>
 };
 
 const doctorEnv = { ...process.env, PORTRAITS_CONFIG: '' };
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 const byCheck = (findings: Finding[], check: string) => findings.filter((f) => f.check === check);
 
 beforeAll(async () => {
@@ -124,6 +133,21 @@ describe('portraits doctor', () => {
     expect(byCheck(findings, 'ports')[0]).toMatchObject({ level: 'ok', message: `HTTP port ${server.port} is in use by the running Portraits server` });
     expect(byCheck(findings, 'display')).toMatchObject([{ level: 'ok', message: expect.stringMatching(/is alive on ANGLE \(Intel/) }]);
     expect(lines.join('\n')).toMatch(/^ {2}ok {5}model/m);
+  });
+
+  it('finds a server started on another port than the configured one, and judges the picture size', async () => {
+    expect(listeningPorts()).toContain(server.port);
+    const free = await freePort();
+    await display({ fps: 60, frames: 3, renderer: HARDWARE, screen: { width: 1920, height: 1080 } });
+    await until('the screen size', async () => JSON.stringify((await health()).heartbeats).includes('1080'));
+    // The configuration names a port nobody listens on; the server runs elsewhere (PORT=18555 npm start).
+    const findings = await runDoctor({ overrides: { modelsDir, port: String(free), host: '127.0.0.1' }, env: doctorEnv, discover: [free + 1, server.port] });
+    expect(byCheck(findings, 'server')).toMatchObject([{ level: 'ok', message: expect.stringContaining(`found the running Portraits server at http://127.0.0.1:${server.port}`) }]);
+    expect(byCheck(findings, 'ports').filter((f) => f.level === 'error')).toEqual([]);
+    expect(byCheck(findings, 'display').some((f) => f.level === 'ok' && /is alive/.test(f.message))).toBe(true);
+    const picture = byCheck(findings, 'picture');
+    expect(picture[0]).toMatchObject({ level: 'ok', message: 'model default-face paints 16 px faces; frames are 32 px' });
+    expect(picture.find((f) => f.message.includes('1920x1080'))).toMatchObject({ level: 'warn', message: expect.stringMatching(/32 px frames 1080 px tall .*33\.8x enlarged/), fix: expect.stringMatching(/"frameSize" to 512/) });
   });
 
   it('says when no server answers and when Chromium is missing', async () => {

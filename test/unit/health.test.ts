@@ -11,6 +11,7 @@ const screen = (over: Partial<DisplayReport> = {}): DisplayReport => ({
   frames: 10,
   renderer: 'ANGLE (NVIDIA, NVIDIA GeForce GTX 1650 Direct3D11 vs_5_0 ps_5_0)',
   software: false,
+  screen: null,
   ...over,
 });
 const base = { displays: [screen()], fps: 30, targetFps: 30, degradedFpsRatio: 0.5, generatingForMs: 60_000 };

@@ -14,6 +14,52 @@ const tensorName = z.string().min(1);
 const fileName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a plain file name inside the model folder');
 const range = z.tuple([z.number(), z.number()]).refine(([lo, hi]) => hi > lo, 'range must be [low, high] with high > low');
 
+/** A contiguous run of style layers, by index (first and last included). */
+const LayerRangeSchema = z
+  .object({
+    first: z.number().int().nonnegative(),
+    last: z.number().int().nonnegative(),
+    /** The resolutions (px) its layers work at. */
+    resolutions: z.array(z.number().int().positive()).optional(),
+    /** What these layers change in a face, in words. */
+    description: z.string().optional(),
+  })
+  .refine((r) => r.last >= r.first, 'last must be >= first');
+
+/**
+ * Generators with a W space (a mapping network, models/tools/export_style.py): besides the
+ * latent they take three inputs, so truncation and style mixing are live controls:
+ *   psi [N, 1]          w = w_avg + psi (w - w_avg): 1 as trained, 0 the average face
+ *   mixInput [N, latent] a second latent, mapped and truncated the same way
+ *   mixFrom [N, 1]      float layer index: layers >= mixFrom take mixInput's w (>= layers: no mixing)
+ * Layers are grouped by the resolution they work at: coarse (4-8 px), middle (16-32), fine (64+).
+ */
+export const StyleSchema = z
+  .object({
+    psi: tensorName,
+    mixInput: tensorName,
+    mixFrom: tensorName,
+    /** Size of w. */
+    wSize: z.number().int().positive(),
+    /** How many per-layer w's synthesis reads (the count mixFrom refers to). */
+    layers: z.number().int().positive(),
+    /** The resolution each layer works at, in layer order. */
+    layerResolutions: z.array(z.number().int().positive()).optional(),
+    groups: z.object({ coarse: LayerRangeSchema, middle: LayerRangeSchema, fine: LayerRangeSchema }),
+    truncation: z.string().optional(),
+    mixing: z.string().optional(),
+  })
+  .superRefine((s, ctx) => {
+    // The groups cover every layer once, in order: coarse from 0, each next one right after, fine to the last.
+    const { coarse, middle, fine } = s.groups;
+    const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (coarse.first !== 0) issue(['groups', 'coarse', 'first'], 'must be 0');
+    if (middle.first !== coarse.last + 1) issue(['groups', 'middle', 'first'], `must be ${coarse.last + 1}, right after coarse`);
+    if (fine.first !== middle.last + 1) issue(['groups', 'fine', 'first'], `must be ${middle.last + 1}, right after middle`);
+    if (fine.last !== s.layers - 1) issue(['groups', 'fine', 'last'], `must be ${s.layers - 1}, the last of ${s.layers} layers`);
+    if (s.layerResolutions && s.layerResolutions.length !== s.layers) issue(['layerResolutions'], `has ${s.layerResolutions.length} entries for ${s.layers} layers`);
+  });
+
 export const GeneratorSchema = z.object({
   file: fileName,
   input: tensorName,
@@ -25,6 +71,8 @@ export const GeneratorSchema = z.object({
   /** The output's value range, e.g. [-1, 1]. */
   range,
   layout: z.literal('NCHW'),
+  /** Set when the generator has a W space: truncation and style mixing inputs (absent: it takes the latent alone). */
+  style: StyleSchema.optional(),
 });
 
 /** A network whose layers the dream passes can amplify. */
@@ -112,6 +160,11 @@ export const ManifestSchema = z
   })
   .passthrough()
   .superRefine((m, ctx) => {
+    const style = m.generator?.style;
+    if (m.generator && style) {
+      const names = [m.generator.input, style.psi, style.mixInput, style.mixFrom];
+      if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', path: ['generator', 'style'], message: `the inputs ${names.join(', ')} must have different names` });
+    }
     // Every file the manifest points a runner at must be listed, when files are listed at all.
     if (!m.files) return;
     const listed = new Set(m.files.map((f) => f.path));
@@ -129,4 +182,5 @@ export const ManifestSchema = z
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type GeneratorInfo = z.infer<typeof GeneratorSchema>;
+export type StyleInfo = z.infer<typeof StyleSchema>;
 export type TensorSpec = z.infer<typeof TensorSpecSchema>;

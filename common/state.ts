@@ -43,6 +43,24 @@ export const StateSchema = z.object({
    * A patch changes only the names it carries; the server refuses names its model lacks.
    */
   directions: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/i, 'a direction name from the model manifest'), z.number().min(-1).max(1)),
+  /**
+   * How the generator paints a face, on top of which face it is (server/stages/generate.ts,
+   * common/generator-inputs.ts). Truncation pulls every face toward the model's average face:
+   * lower is more typical and better-formed, higher more varied and stranger. Style mixing (only
+   * on generators with a W space, manifest generator.style; the server refuses it otherwise)
+   * takes one group of styles from a second, fixed face.
+   */
+  face: z.object({
+    truncation: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe('face.truncation: 0 to 1, how far faces may stray from the average face (1 = as trained, lower = more typical, better-formed faces); on a generator without a W space the latent is scaled by it'),
+    mix: z
+      .enum(['off', 'coarse', 'middle', 'fine'])
+      .describe("face.mix: off, or which styles come from the face of face.mixSeed: coarse (pose, face shape, hair, skin tone), middle (features and colouring), fine (fine colour and texture); needs a generator with a W space"),
+    mixSeed: seed.describe('face.mixSeed: the face whose styles face.mix borrows, an integer 0 to 2147483647'),
+  }),
   display: z.object({
     /** Seconds the display takes to blend from one frame to the next; 0 follows the measured frame interval. */
     crossfade: z.number().min(0).max(5),
@@ -79,6 +97,8 @@ export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze<LiveState>({
   plane: { seed: 7, x: 8, y: 8 },
   glide: 0.6,
   directions: {},
+  // 0.7: StyleGAN's usual gallery value; the faces keep their variety and lose most malformed ones.
+  face: { truncation: 0.7, mix: 'off', mixSeed: 3 },
   display: { crossfade: 0, blackout: 0, caption: false },
   dream: { mode: 'off', strength: 0.5, style: '', octaves: 2 },
   upscale: { mode: 'auto' },

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
 import { Server } from 'socket.io';
+import { mixProblem } from '../common/generator-inputs.js';
 import { ROOMS, SOCKET_PATH, type Status } from '../common/protocol.js';
 import { resolveConfig, type ResolvedConfig, type UserConfig } from './config.js';
 import { DisplayHub } from './displays.js';
@@ -71,7 +72,8 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   // Style names for checking input; the networks themselves are compiled where frames are made.
   const library = new DreamLibrary(await dreamStyles(config, generator.manifest), config.provider);
   const directions = directionVectors(generator.manifest);
-  const store = new Store({ validate: (state) => dreamProblem(state, library) ?? directionProblem(state, directions) });
+  const styleModel = { id: generator.id, style: generator.manifest.generator?.style };
+  const store = new Store({ validate: (state) => dreamProblem(state, library) ?? directionProblem(state, directions) ?? mixProblem(state.face, styleModel) });
   // Cluster mode replicates every committed change, so it hooks the store before anything commits.
   cluster = config.redisUrl ? new Cluster(config, store) : null;
   const displays = new DisplayHub();

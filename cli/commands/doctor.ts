@@ -111,7 +111,7 @@ const checkModel: Check = async (ctx) => {
   try {
     const { spec } = generator;
     // Fed as a frame is (a style generator's truncation and mixing inputs included).
-    const feeds = generatorFeeds(spec, seedToLatent(1, spec.latentSize), 1, DEFAULT_STATE.portrait);
+    const feeds = generatorFeeds(spec, seedToLatent(1, spec.latentSize), 1, DEFAULT_STATE.face);
     const result = await generator.session.run(Object.fromEntries(feeds.map((f) => [f.name, floatTensor(f.data, f.dims)])));
     const dims = result[spec.output]?.dims ?? [];
     const size = `${spec.resolution}x${spec.resolution}`;

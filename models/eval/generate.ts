@@ -1,7 +1,8 @@
 /**
  * Renders a generator model's faces with onnxruntime, opened as the server opens it
  * (server/onnx/runtime.ts), so the evaluation measures the shipped file and not the
- * training checkpoint.
+ * training checkpoint. A style generator is fed without truncation (psi 1: the distribution
+ * it learned, as Fréchet distances are usually measured) and without mixing.
  *   --model DIR --count N --out FILE          seeds 0..N-1 -> FILE (raw RGB, see raw-images.ts)
  *   [--strip-rows R --strip-steps S --strip-out FILE]
  *       row r walks from seed 2r to seed 2r+1 by slerp in S steps (as the installation's walk does)
@@ -9,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedToLatent, slerp } from '../../common/latent.js';
+import { generatorFeeds } from '../../common/generator-inputs.js';
 import { ManifestSchema, type GeneratorInfo } from '../../common/manifest.js';
 import { createSession, floatTensor, type Session } from '../../server/onnx/runtime.js';
 import { nchwToRgb8, parseArgs, writeRawImages } from './raw-images.js';
@@ -30,7 +32,8 @@ export async function render(session: Session, info: GeneratorInfo, latents: Flo
     const chunk = latents.slice(start, start + batch);
     const z = new Float32Array(chunk.length * info.latentSize);
     chunk.forEach((l, i) => z.set(l, i * info.latentSize));
-    const result = await session.run({ [info.input]: floatTensor(z, [chunk.length, info.latentSize]) });
+    const feeds = generatorFeeds(info, z, chunk.length, { truncation: 1, mix: 'off', mixSeed: 0 });
+    const result = await session.run(Object.fromEntries(feeds.map((f) => [f.name, floatTensor(f.data, f.dims)])));
     const image = result[info.output]!;
     out.set(nchwToRgb8(image.data as Float32Array, chunk.length, r, r), start * r * r * 3);
     if (label && Date.now() - last > 5000) {

@@ -9,7 +9,7 @@ import { ManifestSchema, type Manifest } from '../../common/manifest.js';
 import { describeError } from '../../common/state.js';
 import type { ResolvedConfig } from '../config.js';
 import { logger } from '../log.js';
-import { ModelError, ModelSession } from '../onnx/session.js';
+import { ModelError, ModelSession, type IoSpec } from '../onnx/session.js';
 import type { GeneratorSpec } from '../stages/generate.js';
 import { layerObjective, type DreamStyle } from '../dream/library.js';
 import type { DreamNetSpec } from '../dream/net.js';
@@ -69,7 +69,25 @@ export function generatorSpec(manifest: Manifest): { file: string; spec: Generat
   if (!g) throw new ModelError(`model '${manifest.id}' has no generator`);
   return {
     file: g.file,
-    spec: { input: g.input, output: g.output, latentSize: g.latentSize, resolution: g.resolution, range: g.range },
+    spec: { input: g.input, output: g.output, latentSize: g.latentSize, resolution: g.resolution, range: g.range, ...(g.style ? { style: g.style } : {}) },
+  };
+}
+
+/** The inputs and outputs a generator's ONNX file must have, by its manifest (checked when a session opens). */
+export function generatorIo(spec: GeneratorSpec): { inputs: IoSpec[]; outputs: IoSpec[] } {
+  const style = spec.style;
+  return {
+    inputs: [
+      { name: spec.input, dims: [null, spec.latentSize] },
+      ...(style
+        ? [
+            { name: style.psi, dims: [null, 1] },
+            { name: style.mixInput, dims: [null, spec.latentSize] },
+            { name: style.mixFrom, dims: [null, 1] },
+          ]
+        : []),
+    ],
+    outputs: [{ name: spec.output, dims: [null, 3, spec.resolution, spec.resolution] }],
   };
 }
 
@@ -78,10 +96,7 @@ async function openOne(config: ResolvedConfig, id: string): Promise<OpenedGenera
   const manifest = await readManifest(dir);
   const { file, spec } = generatorSpec(manifest);
   const path = join(dir, file);
-  const session = await ModelSession.open(path, config.provider, {
-    inputs: [{ name: spec.input, dims: [null, spec.latentSize] }],
-    outputs: [{ name: spec.output, dims: [null, 3, spec.resolution, spec.resolution] }],
-  });
+  const session = await ModelSession.open(path, config.provider, generatorIo(spec));
   return { id, file: path, spec, session, manifest };
 }
 

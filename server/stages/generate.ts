@@ -1,11 +1,17 @@
 /**
- * latent -> picture, with the GAN generator in onnxruntime. A failed run may leave the
+ * latent -> picture, with the GAN generator in onnxruntime. The frame's `face` settings
+ * (truncation, style mixing) go in as the generator's extra inputs when its manifest has a W
+ * space, and as the classic z-space truncation when it has not (common/generator-inputs.ts);
+ * job.latent itself stays the walk's position, so the glide, captures and frame metadata do
+ * not depend on how the generator is fed. A failed run may leave the
  * native session unusable (a lost GPU device, a native fault), so the stage then
  * releases it and opens a fresh one, retrying with a growing pause while that fails;
  * frames fail fast meanwhile and the loop goes on. One outage is logged once.
  */
+import { generatorFeeds } from '../../common/generator-inputs.js';
+import type { StyleInfo } from '../../common/manifest.js';
 import { logger } from '../log.js';
-import { floatTensor } from '../onnx/runtime.js';
+import { floatTensor, type Tensor } from '../onnx/runtime.js';
 import type { ModelSession } from '../onnx/session.js';
 import { need, type FrameJob, type Stage } from './stage.js';
 
@@ -35,6 +41,8 @@ export interface GeneratorSpec {
   resolution: number;
   /** The generator's output value range, mapped to [0, 1]. */
   range: readonly [number, number];
+  /** A W space: the truncation and style-mixing inputs (manifest generator.style). */
+  style?: StyleInfo;
 }
 
 export class GenerateStage implements Stage {
@@ -65,11 +73,13 @@ export class GenerateStage implements Stage {
 
   async run(job: FrameJob): Promise<void> {
     const latent = need(job, 'latent', this.name);
-    const { input, output, latentSize, range } = this.spec;
+    const { output, range } = this.spec;
+    const feeds: Record<string, Tensor> = {};
+    for (const feed of generatorFeeds(this.spec, latent, 1, job.snapshot.state.face)) feeds[feed.name] = floatTensor(feed.data, feed.dims);
     if (this.outage) await this.recover();
     let result;
     try {
-      result = await this.session.run({ [input]: floatTensor(latent, [1, latentSize]) });
+      result = await this.session.run(feeds);
     } catch (err) {
       this.failed(err as Error);
       throw err;

@@ -9,7 +9,7 @@ import type { KernelEnum } from 'sharp';
 import { seedToLatent } from '../../common/latent.js';
 import type { Manifest } from '../../common/manifest.js';
 import { planarToSharp } from '../image/planar.js';
-import { generatorSpec, readManifest } from '../models/registry.js';
+import { generatorIo, generatorSpec, readManifest } from '../models/registry.js';
 import type { ProviderChoice } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
 import { GenerateStage, type GeneratorSpec } from '../stages/generate.js';
@@ -32,10 +32,7 @@ export async function openPrintGenerator(modelsDir: string, id: string, provider
   const dir = join(modelsDir, id);
   const manifest = await readManifest(dir);
   const { file, spec } = generatorSpec(manifest);
-  const session = await ModelSession.open(join(dir, file), provider, {
-    inputs: [{ name: spec.input, dims: [null, spec.latentSize] }],
-    outputs: [{ name: spec.output, dims: [null, 3, spec.resolution, spec.resolution] }],
-  });
+  const session = await ModelSession.open(join(dir, file), provider, generatorIo(spec));
   // The live pipeline's own stage, so a print of seed 42 is the face the display shows for seed 42.
   const stage = new GenerateStage(session, spec);
   return {

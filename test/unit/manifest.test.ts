@@ -79,6 +79,59 @@ describe('model manifest schema', () => {
     expect(ManifestSchema.safeParse(zeroDim).success).toBe(false);
   });
 
+  describe('generator.style (a W space: truncation and style mixing inputs)', () => {
+    const style = () => ({
+      psi: 'psi',
+      mixInput: 'z_mix',
+      mixFrom: 'mix_from',
+      wSize: 256,
+      layers: 13,
+      layerResolutions: [4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64],
+      groups: { coarse: { first: 0, last: 4, resolutions: [4, 8] }, middle: { first: 5, last: 10 }, fine: { first: 11, last: 12, description: 'colour' } },
+    });
+    const withStyle = (s: unknown) => {
+      const m = generator();
+      return { ...m, generator: { ...m.generator, style: s } };
+    };
+    const issues = (s: unknown) => {
+      const r = ManifestSchema.safeParse(withStyle(s));
+      return r.success ? '' : JSON.stringify(r.error.issues);
+    };
+
+    it('accepts a style section and keeps it; a generator without one is still valid', () => {
+      const r = ManifestSchema.safeParse(withStyle(style()));
+      expect(r.success, issues(style())).toBe(true);
+      expect(r.data?.generator?.style?.groups.fine.first).toBe(11);
+      expect(ManifestSchema.parse(generator()).generator?.style).toBeUndefined();
+    });
+
+    it('refuses layer groups that leave a gap, overlap, miss the last layer or do not start at 0', () => {
+      const gap = style();
+      gap.groups.middle.first = 6;
+      expect(issues(gap)).toContain('must be 5, right after coarse');
+      const overlap = style();
+      overlap.groups.fine.first = 10;
+      expect(issues(overlap)).toContain('must be 11, right after middle');
+      const short = style();
+      short.groups.fine.last = 11;
+      expect(issues(short)).toContain('must be 12, the last of 13 layers');
+      const late = style();
+      late.groups.coarse.first = 1;
+      expect(issues(late)).toContain('must be 0');
+      const reversed = style();
+      reversed.groups.coarse.last = -1;
+      expect(issues(reversed)).not.toBe('');
+    });
+
+    it('refuses a missing input name, a wrong resolution count and inputs that share a name', () => {
+      const { psi: _psi, ...noPsi } = style();
+      expect(issues(noPsi)).toContain('psi');
+      expect(issues({ ...style(), layerResolutions: [4, 8] })).toContain('has 2 entries for 13 layers');
+      expect(issues({ ...style(), mixInput: 'z' })).toContain('must have different names');
+      expect(issues({ ...style(), layers: 0 })).not.toBe('');
+    });
+  });
+
   it('every committed models/*/manifest.json is valid', () => {
     const dirs = readdirSync(MODELS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(MODELS_DIR, d.name, 'manifest.json')));
     for (const d of dirs) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../server/store.js';
 import { DEFAULT_STATE } from '../../common/state.js';
+import { mixProblem } from '../../common/generator-inputs.js';
 
 describe('store', () => {
   it('applies a valid patch, bumps the version and tells listeners', () => {
@@ -25,6 +26,11 @@ describe('store', () => {
     ['an unknown mode', { mode: 'chaos' }],
     ['a fractional seed', { seed: 1.5 }],
     ['an empty loop', { loop: { seeds: [] } }],
+    ['a truncation above 1', { face: { truncation: 1.5 } }],
+    ['a negative truncation', { face: { truncation: -0.1 } }],
+    ['an unknown mix', { face: { mix: 'eyes' } }],
+    ['a fractional mix seed', { face: { mixSeed: 2.5 } }],
+    ['an unknown face key', { face: { psi: 0.5 } }],
   ])('refuses %s with a reason and changes nothing', (_name, patch) => {
     const store = new Store();
     const before = structuredClone(store.state);
@@ -42,6 +48,28 @@ describe('store', () => {
     expect(store.state.walk.seed).not.toBe(before);
     expect(store.command({ type: 'explode' }, 'tablet')).toMatchObject({ ok: false, code: 'invalid' });
     expect(store.applyMany([], 'tablet')).toMatchObject({ ok: false, code: 'invalid' });
+  });
+});
+
+describe('face: truncation and style mixing', () => {
+  it('defaults to a gallery truncation without mixing, and takes each key on its own', () => {
+    const store = new Store();
+    expect(store.state.face).toEqual({ truncation: 0.7, mix: 'off', mixSeed: expect.any(Number) });
+    expect(store.apply({ face: { truncation: 1 } }, 'osc').ok).toBe(true);
+    expect(store.apply({ face: { mixSeed: 77 } }, 'tablet').ok).toBe(true);
+    expect(store.state.face).toMatchObject({ truncation: 1, mix: 'off', mixSeed: 77 });
+  });
+
+  it('refuses mixing on a generator without a W space, with the reason, and allows it with one', () => {
+    const plain = new Store({ validate: (state) => mixProblem(state.face, { id: 'default-face' }) });
+    const ack = plain.apply({ face: { mix: 'middle' } }, 'osc');
+    expect(ack).toMatchObject({ ok: false, code: 'invalid', error: expect.stringMatching(/style mixing needs a generator with a W space/) });
+    expect(plain.state.face.mix).toBe('off');
+    expect(plain.version).toBe(0);
+    expect(plain.apply({ face: { truncation: 0.4, mixSeed: 5 } }, 'http').ok, 'truncation and the seed alone are fine').toBe(true);
+    const style = new Store({ validate: (state) => mixProblem(state.face, { id: 'style-face', style: {} }) });
+    expect(style.apply({ face: { mix: 'fine', mixSeed: 9 } }, 'tablet').ok).toBe(true);
+    expect(style.state.face).toMatchObject({ mix: 'fine', mixSeed: 9 });
   });
 });
 

@@ -18,7 +18,8 @@ import * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
 import { parseArgs, readRawImages } from './raw-images.js';
 
 const require = createRequire(import.meta.url);
-const PACKAGE_DIR = dirname(require.resolve('@vladmandic/face-api/package.json'));
+/** face-api's weights, shipped inside its npm package. */
+export const FACE_API_MODELS = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
 const WASM_DIR = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
 
 export const DETECTORS = {
@@ -37,7 +38,8 @@ export interface RateResult {
 }
 
 let ready: Promise<void> | null = null;
-async function init(): Promise<void> {
+/** Starts TensorFlow.js on its wasm backend (once per process). */
+export async function initFaceApi(): Promise<void> {
   ready ??= (async () => {
     setWasmPaths(WASM_DIR);
     if (!(await tf.setBackend('wasm'))) throw new Error('the TensorFlow.js wasm backend did not start');
@@ -56,9 +58,9 @@ function prepare(pixels: Uint8Array, size: number): tf.Tensor3D {
 }
 
 export async function faceRate(data: Uint8Array, n: number, size: number, name: DetectorName, label = ''): Promise<RateResult> {
-  await init();
+  await initFaceApi();
   const d = DETECTORS[name];
-  if (!d.net().isLoaded) await d.net().loadFromDisk(join(PACKAGE_DIR, 'model'));
+  if (!d.net().isLoaded) await d.net().loadFromDisk(FACE_API_MODELS);
   let detected = 0;
   let scoreSum = 0;
   let last = Date.now();

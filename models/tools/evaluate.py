@@ -8,6 +8,9 @@ the runtime the installation uses, from seeds 0..N-1 via common/latent.ts. Then:
   novelty     each of --novelty generated faces against EVERY training photo (similarity.py gray32);
               compared with real photos' distance to their nearest other training photo
   diversity   pairwise distances among generated faces vs among as many real photos
+  judge       (judge.py) Fréchet distance on Darknet tiny features against --judge-n held-out photos the
+              style trainer never saw, at --sizes (128,256) px, beside real vs real at the same N; per-image
+              detail (Laplacian) and the both-eyes rate at 256 px, generated vs real
 Writes metrics into manifest.json and rewrites README.md (the model card) with samples.png,
 interpolation.png and nearest.png beside it.
 """
@@ -15,13 +18,13 @@ import argparse
 import datetime
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 import cv2
 import numpy as np
 
+import judge as jd
 import similarity as sim
 from model_card import write_card
 from model_files import read_manifest, refresh_files, write_manifest
@@ -41,16 +44,11 @@ def fail(msg: str):
 
 
 def node(script: str, *args: str) -> dict:
-    """Runs models/eval/<script> under tsx; its progress goes to our stderr, its JSON result comes back."""
-    cmd = [os.environ.get("PORTRAITS_NODE", "node"), "--import", "tsx", os.path.join(REPO, "models", "eval", script),
-           *args]
+    """Runs models/eval/<script> under tsx (judge.node); a failure ends the evaluation with its reason."""
     try:
-        done = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True)
-    except FileNotFoundError:
-        fail(f"{cmd[0]} not found; run this through `npx portraits evaluate`, or set PORTRAITS_NODE")
-    if done.returncode != 0:
-        fail(f"models/eval/{script} failed (exit {done.returncode}); see its message above")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        return jd.node(script, *args)
+    except jd.JudgeError as e:
+        fail(str(e))
 
 
 def load_real(folder: str, res: int, need: int) -> np.ndarray:
@@ -159,21 +157,48 @@ def main(argv=None):
     ap.add_argument("--detectors", default="tiny,ssd", help="face-api detectors; the first is the primary")
     ap.add_argument("--target", type=float, default=0.8, help="required generated/real face-rate ratio")
     ap.add_argument("--keep", default="", help="keep the rendered images in this folder (default: temporary)")
+    ap.add_argument("--judge-n", type=int, default=1000,
+                    help="generated faces and held-out photos per side for the judge (Fréchet distance, detail, eyes)")
+    ap.add_argument("--sizes", default="128,256", help="sizes (px) the Fréchet distance is measured at")
+    ap.add_argument("--holdout", default=jd.DEFAULT_HOLDOUT, help="held-out photo list (JSON with 'files')")
+    ap.add_argument("--photos", default=jd.DEFAULT_PHOTOS, help="folder of the original photos (200 px UTKFace)")
+    ap.add_argument("--darknet", default=jd.DEFAULT_DARKNET, help="Darknet tiny model folder (the judge's features)")
+    ap.add_argument("--no-eyes", action="store_true", help="skip the both-eyes rate (the slowest part of the judge)")
+    ap.add_argument("--no-judge", action="store_true", help="skip the judge")
+    ap.add_argument("--only-judge", action="store_true",
+                    help="measure only the judge; keep the manifest's other metrics and figures as they are")
     args = ap.parse_args(argv)
     if args.n < 1 or args.novelty < 2:
         fail("--n must be at least 1 and --novelty at least 2")
+    if args.no_judge and args.only_judge:
+        fail("--no-judge and --only-judge contradict each other")
+    if not args.no_judge and args.judge_n < 2:
+        fail("--judge-n must be at least 2")
+    try:
+        sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    except ValueError:
+        fail(f"--sizes takes sizes in px separated by commas, not '{args.sizes}'")
+    if not sizes or min(sizes) < 16:
+        fail("--sizes needs at least one size of 16 px or more")
 
     m = read_manifest(args.model)
     g = m.get("generator")
     if m.get("kind") != "generator" or not g:
         fail(f"{args.model} holds a {m.get('kind')} model; evaluate needs a generator")
     res = int(g["resolution"])
-    real = load_real(args.data, res, max(args.n, args.novelty))
-    rng = np.random.default_rng(0)
-
     work = args.keep or tempfile.mkdtemp(prefix="portraits-eval-")
     os.makedirs(work, exist_ok=True)
-    count = max(args.n, args.novelty, 64)
+    if args.only_judge:
+        if not m.get("metrics"):
+            fail(f"{args.model} has no metrics yet: run a full evaluation first (without --only-judge)")
+        gen = render(args.model, args.judge_n, res, work)
+        m["metrics"]["judge"] = run_judge(gen, args, sizes, work, m)
+        finish(args.model, m)
+        return
+
+    real = load_real(args.data, res, max(args.n, args.novelty))
+    rng = np.random.default_rng(0)
+    count = max(args.n, args.novelty, 64, 0 if args.no_judge else args.judge_n)
     strip_rows, strip_steps = 4, 10
     node("generate.ts", "--model", args.model, "--count", str(count), "--out", os.path.join(work, "generated.u8"),
          "--strip-rows", str(strip_rows), "--strip-steps", str(strip_steps),
@@ -195,14 +220,44 @@ def main(argv=None):
     m["metrics"] = {"evaluatedAt": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                     "samples": count, "data": os.path.relpath(os.path.abspath(args.data)),
                     "faceRate": faces, "novelty": nov, "diversity": div}
-    write_card(args.model, m)
-    refresh_files(args.model, m)
-    write_manifest(args.model, m)
+    if not args.no_judge:
+        m["metrics"]["judge"] = run_judge(gen, args, sizes, work, m)
     p = faces["detectors"][faces["primary"]]
-    print(json.dumps({"faceRate": {k: v["ratio"] for k, v in faces["detectors"].items()},
-                      "generatedRate": p["generated"], "realRate": p["real"], "targetMet": faces["targetMet"],
-                      "noveltyMin": nov["generated"]["min"], "closerThanRealP1": nov["closerThanRealP1"],
-                      "diversityRatio": {k: v["ratio"] for k, v in div["metrics"].items()}}), flush=True)
+    finish(args.model, m, {"faceRate": {k: v["ratio"] for k, v in faces["detectors"].items()},
+                           "generatedRate": p["generated"], "realRate": p["real"], "targetMet": faces["targetMet"],
+                           "noveltyMin": nov["generated"]["min"], "closerThanRealP1": nov["closerThanRealP1"],
+                           "diversityRatio": {k: v["ratio"] for k, v in div["metrics"].items()}})
+
+
+def render(model: str, count: int, res: int, work: str) -> np.ndarray:
+    """Seeds 0..count-1 through generator.onnx (models/eval/generate.ts), as [count, res, res, 3] uint8."""
+    node("generate.ts", "--model", model, "--count", str(count), "--out", os.path.join(work, "generated.u8"))
+    gen = np.fromfile(os.path.join(work, "generated.u8"), np.uint8).reshape(count, res, res, 3)
+    print(f"rendered {count} faces at {res} px", file=sys.stderr)
+    return gen
+
+
+def run_judge(gen: np.ndarray, args, sizes: list, work: str, m: dict) -> dict:
+    try:
+        j = jd.evaluate_faces(gen, args.judge_n, sizes, args.holdout, args.data, args.photos, work,
+                              darknet=args.darknet, eyes=not args.no_eyes)
+    except jd.JudgeError as e:
+        fail(str(e))
+    j["evaluatedAt"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    # Only the style trainer keeps the list out (its settings record held_out); other runs trained on every photo.
+    j["heldOutSeenInTraining"] = "held_out" not in m.get("training", {}).get("settings", {})
+    return j
+
+
+def finish(model: str, m: dict, headline: dict = None) -> None:
+    """Card, file list and manifest from the metrics; the headline figures as one JSON line on stdout."""
+    write_card(model, m)
+    refresh_files(model, m)
+    write_manifest(model, m)
+    out = dict(headline or {})
+    if "judge" in m["metrics"]:
+        out["judge"] = jd.summary(m["metrics"]["judge"])
+    print(json.dumps(out), flush=True)
 
 
 if __name__ == "__main__":

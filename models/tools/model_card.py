@@ -18,6 +18,36 @@ def _pct(x) -> str:
     return f"{x * 100:.1f}%" if isinstance(x, (int, float)) else "n/a"
 
 
+def _judge(j: dict) -> list:
+    """The judge's figures (models/tools/judge.py): Fréchet distance, detail, both eyes."""
+    if not j:
+        return []
+    n = j.get("n", "?")
+    lines = ["### Against held-out photos: Fréchet distance, detail, both eyes", "",
+             f"Measured on {j.get('evaluatedAt', '?')}. {j.get('method', '')}", "",
+             "| size | Fréchet distance, generated vs held-out | real vs real (floor) | generated / floor |",
+             "| --- | --- | --- | --- |"]
+    if j.get("heldOutSeenInTraining"):
+        lines[2:2] = ["This model's training did not hold these photos out (it trained on every curated photo), so "
+                      "for it they are training photos; the figures still compare with other models' at the same N.",
+                      ""]
+    for size, f in sorted(j.get("frechet", {}).items(), key=lambda kv: int(kv[0])):
+        over = f.get("overReal")
+        lines.append(f"| {size} px | {f['generated']:.2f} ({n} vs {n}) | {f['realVsReal']:.2f} ({n} vs {n}) | "
+                     f"{over if over is not None else 'n/a'} |")
+    d = j.get("detail")
+    if d:
+        lines += ["", f"Detail at {d['size']} px (RMS Laplacian, median): generated {d['generated']['median']:.4f}, "
+                      f"real {d['real']['median']:.4f}: **{d['ratio']:.2f}x** the real photos' "
+                      f"({'softer' if d['ratio'] < 1 else 'as sharp or sharper'})."]
+    e = j.get("bothEyes")
+    if e:
+        lines += ["", f"Both eyes found at {e['size']} px: generated **{_pct(e['generated'])}** of {e['n']}, held-out "
+                      f"real {_pct(e['real'])}: {e['ratio']:.2f}x the real rate (a face at all: generated "
+                      f"{_pct(e['faceGenerated'])}, real {_pct(e['faceReal'])}). {e.get('method', '')}."]
+    return lines + [""]
+
+
 def _quality(folder: str, m: dict) -> list:
     q = m.get("metrics")
     if not q:
@@ -28,6 +58,7 @@ def _quality(folder: str, m: dict) -> list:
              f"Measured by `portraits evaluate` on {q.get('evaluatedAt', '?')} from generator.onnx "
              f"(onnxruntime-node), latents from seeds 0..{q.get('samples', '?') - 1 if isinstance(q.get('samples'), int) else '?'} "
              "through common/latent.ts seedToLatent.", ""]
+    lines += _judge(q.get("judge"))
     if face:
         lines += ["### Face rate", "",
                   f"{face.get('method', '')}", "",

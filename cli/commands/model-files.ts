@@ -41,8 +41,9 @@ export const exportModel: Command = {
 
 export const evaluateModel: Command = {
   name: 'evaluate',
-  summary: 'measure a generator (face rate, novelty, diversity) into its model card and manifest',
-  usage: 'portraits evaluate --model models/ID --data DATA_DIR [--n 500] [--novelty 1000] [--detectors tiny,ssd] [--target 0.8]',
+  summary: 'measure a generator (Fréchet distance vs held-out photos, detail, both eyes, face rate, novelty, diversity) into its model card and manifest',
+  usage:
+    'portraits evaluate --model models/ID --data DATA_DIR [--judge-n 1000] [--sizes 128,256] [--holdout FILE] [--photos DIR] [--no-eyes] [--only-judge | --no-judge] [--n 500] [--novelty 1000] [--detectors tiny,ssd] [--target 0.8]',
   async run(argv) {
     if (!wantsHelp(argv) && !argValue(argv, '--model')) throw new UsageError('--model is required');
     // The Python side runs the Node scripts in models/eval with this same Node.

@@ -23,7 +23,7 @@ import { PresetStore } from './presets.js';
 import { LiveRecorder } from './recording/recorder.js';
 import { recordingRoutes } from './recording/routes.js';
 import { logger } from './log.js';
-import { dreamStyles } from './models/registry.js';
+import { dreamCatalogue } from './models/registry.js';
 import { DreamLibrary } from './dream/library.js';
 import { disposeChain, type ChainResult } from './pipeline/chain.js';
 import { openFrameMaker } from './pipeline/frame-maker.js';
@@ -70,7 +70,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   });
   const generator = maker.generator;
   // Style names for checking input; the networks themselves are compiled where frames are made.
-  const library = new DreamLibrary(await dreamStyles(config, generator.manifest), config.provider);
+  const library = new DreamLibrary(await dreamCatalogue(config, generator.manifest), config.provider);
   const directions = directionVectors(generator.manifest);
   const styleModel = { id: generator.id, style: generator.manifest.generator?.style };
   const store = new Store({ validate: (state) => dreamProblem(state, library) ?? directionProblem(state, directions) ?? mixProblem(state.face, styleModel) });
@@ -83,7 +83,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const oscSpace = buildAddressSpace();
   const stages = [...maker.stages, ...buildDeliverStages({ displays, recorder })];
   // Tablets, attract mode and captures (docs/tablet.md).
-  const visitors = await openVisitors({ config, store, generator, dreamStyles: library.names(), ...(cluster ? { turnGate: cluster.turn } : {}) });
+  const visitors = await openVisitors({ config, store, generator, dreamStyles: library.styles.map((s) => ({ name: s.name, ...(s.description ? { description: s.description } : {}) })), ...(cluster ? { turnGate: cluster.turn } : {}) });
   const startedAt = Date.now();
   // The main thread answers tablets, OSC and HTTP: how late it runs is in /health.
   const loopDelay = new EventLoopDelay();
@@ -221,6 +221,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
       await loop.stop();
       const results = await Promise.allSettled([
         recorder.close(),
+        visitors.close(),
         new Promise<void>((resolve) => io.close(() => resolve())).then(() => cluster?.close()),
         osc?.close(),
         disposeChain(stages).then(() => Promise.allSettled([maker.close(), library.dispose()])),
@@ -236,9 +237,9 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
 /** Dream settings the schema cannot check: the style must exist, and dreaming needs a network. */
 function dreamProblem(state: Readonly<LiveState>, library: DreamLibrary): string | null {
   const { mode, style } = state.dream;
-  if (mode !== 'off' && library.styles.length === 0) return 'dreaming is unavailable: no dream network is installed';
-  if (library.styles.length && !library.resolve(style)) return `dream.style: unknown style '${style}'; available: ${library.names().join(', ')}`;
-  return null;
+  if (mode !== 'off' && !library.catalogue) return 'dreaming is unavailable: no dream network is installed';
+  const problem = library.catalogue ? library.problem(style) : null;
+  return problem ? `dream.style: ${problem}` : null;
 }
 
 function servePages(app: express.Express, dir: string): void {

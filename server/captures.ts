@@ -15,6 +15,7 @@ import type { FrameMeta } from '../common/frame.js';
 import type { Manifest } from '../common/manifest.js';
 import type { LiveState } from '../common/state.js';
 import { planarToSharp } from './image/planar.js';
+import { printFile, type CapturePrints } from './capture-prints.js';
 import { logger } from './log.js';
 import type { FrameJob } from './stages/stage.js';
 import type { PlanarImage } from './image/planar-image.js';
@@ -23,7 +24,7 @@ const log = logger('captures');
 
 export const CAPTURE_ID = /^\d{8}-\d{6}-[0-9a-f]{6}$/;
 /** write-file-atomic's temporary file for a capture: the final name plus "." and a number. */
-const INTERRUPTED_WRITE = /^(\d{8}-\d{6}-[0-9a-f]{6})\.(png|json)\.\d+$/;
+const INTERRUPTED_WRITE = /^(\d{8}-\d{6}-[0-9a-f]{6})(-print)?\.(png|json)\.\d+$/;
 
 /**
  * A power cut or kill -9 mid-save leaves write-file-atomic's temporary file behind (the
@@ -45,6 +46,8 @@ export interface CaptureOptions {
   /** Pictures smaller than this (px, square) are enlarged to it, as the display shows them. */
   size: number;
   model: Pick<Manifest, 'id' | 'name' | 'licence'>;
+  /** Makes each capture's large print in the background (server/capture-prints.ts); absent: none. */
+  prints?: CapturePrints;
 }
 
 interface Grab {
@@ -105,9 +108,20 @@ export class Captures {
     return run;
   }
 
-  /** The path of a capture file, or null when the id is not a capture id. */
-  file(id: string, ext: 'png' | 'json'): string | null {
-    return CAPTURE_ID.test(id) ? join(this.dir, `${id}.${ext}`) : null;
+  /** The path of a capture file ('print': the large print), or null when the id is not a capture id. */
+  file(id: string, ext: 'png' | 'json' | 'print'): string | null {
+    if (!CAPTURE_ID.test(id)) return null;
+    return ext === 'print' ? printFile(this.dir, id) : join(this.dir, `${id}.${ext}`);
+  }
+
+  /** Whether captures get a large print (it may still be in the making for a new one). */
+  get printSize(): number {
+    return this.opts.prints?.size ?? 0;
+  }
+
+  /** Resolves when every print queued so far is written (tests, shutdown). */
+  async close(): Promise<void> {
+    await this.opts.prints?.close();
   }
 
   private nextFrame(): Promise<Grab> {
@@ -147,6 +161,8 @@ export class Captures {
     await writeFileAtomic(join(this.dir, `${id}.json`), JSON.stringify(sidecar, null, 2) + '\n', { fsync: true });
     await this.syncFolder();
     log.info({ id, bytes: png.length }, 'portrait captured');
+    // The print follows in the background: the visitor's phone does not wait for it.
+    void this.opts.prints?.make(id, grab.image, grab.meta.seeds[0]);
     await this.prune().catch((err: Error) => log.warn({ err: err.message }, 'could not remove old captures'));
     return id;
   }
@@ -162,11 +178,12 @@ export class Captures {
   }
 
   private async prune(): Promise<void> {
-    const ids = [...new Set((await readdir(this.dir)).map((n) => n.replace(/\.(png|json)$/, '')).filter((n) => CAPTURE_ID.test(n)))].sort();
+    const ids = [...new Set((await readdir(this.dir)).map((n) => n.replace(/(-print)?\.(png|json)$/, '')).filter((n) => CAPTURE_ID.test(n)))].sort();
     const extra = ids.length - this.opts.keep;
     for (const id of ids.slice(0, Math.max(0, extra))) {
       await rm(join(this.dir, `${id}.json`), { force: true });
       await rm(join(this.dir, `${id}.png`), { force: true });
+      await rm(printFile(this.dir, id), { force: true });
     }
   }
 }

@@ -91,6 +91,8 @@ export const ConfigSchema = z
     capturesDir: z.string().default(resolve(ROOT_DIR, 'captures')),
     /** Captures kept; the oldest are deleted beyond this. */
     capturesKeep: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+    /** Side of each capture's take-home print, made in the background with ESRGAN (px); 0 makes none. */
+    capturePrintSize: z.coerce.number().int().refine((n) => n === 0 || (n >= 256 && n <= 4096), 'is 0 (no prints) or 256 to 4096').default(1024),
     /**
      * How other machines reach this node (e.g. http://192.168.1.20:8080): phones open captures
      * there, and in a cluster the other nodes' displays fail over to it. Unset: captures use the
@@ -148,6 +150,7 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_TURN_IDLE_SECONDS: 'turnIdleSeconds',
   PORTRAITS_CAPTURES_DIR: 'capturesDir',
   PORTRAITS_CAPTURES_KEEP: 'capturesKeep',
+  PORTRAITS_CAPTURE_PRINT_SIZE: 'capturePrintSize',
   PORTRAITS_PUBLIC_URL: 'publicUrl',
   PORTRAITS_REDIS_URL: 'redisUrl',
   PORTRAITS_NODE_NAME: 'nodeName',

@@ -12,6 +12,7 @@ import type { LiveState } from '../common/state.js';
 import { TabletFloor, type TurnGate } from './arbitration.js';
 import { Attract } from './attract.js';
 import { Captures } from './captures.js';
+import { CapturePrints } from './capture-prints.js';
 import type { ResolvedConfig } from './config.js';
 import { captureRequests, captureRoutes } from './inputs/captures.js';
 import type { PortraitServer, SocketAccessOptions } from './inputs/socket.js';
@@ -36,7 +37,7 @@ export interface VisitorDeps {
   config: ResolvedConfig;
   store: Store;
   generator: { id: string; manifest: Manifest };
-  dreamStyles: string[];
+  dreamStyles: { name: string; description?: string }[];
   /** In a cluster: the turn is the whole wall's (server/cluster/shared-turn.ts). */
   turnGate?: TurnGate;
 }
@@ -50,14 +51,26 @@ export interface Visitors {
   /** After io exists: turns notify tablets through it; starts the clocks. */
   start(io: PortraitServer, port: () => number): void;
   stop(): void;
+  /** Waits for capture prints in the making and frees their upscalers. */
+  close(): Promise<void>;
 }
 
 export async function openVisitors(deps: VisitorDeps): Promise<Visitors> {
   const { config, store, generator } = deps;
+  const licence = generator.manifest.licence;
+  const prints = new CapturePrints(config.capturesDir, {
+    size: config.capturePrintSize,
+    // The live upscaler's family; with live upscaling off a print still deserves the slim passes.
+    family: config.upscaler === 'off' ? 'esrgan-slim' : config.upscaler,
+    cacheDir: config.upscaleCacheDir,
+    provider: 'cpu',
+    model: { id: generator.id, rights: [licence.model, licence.data].filter(Boolean).join(' ') },
+  });
   const captures = await Captures.open(config.capturesDir, {
     keep: config.capturesKeep,
     size: config.frameSize,
-    model: { id: generator.id, ...(generator.manifest.name ? { name: generator.manifest.name } : {}), licence: generator.manifest.licence },
+    model: { id: generator.id, ...(generator.manifest.name ? { name: generator.manifest.name } : {}), licence },
+    prints,
   });
   const attract = new Attract(store, { idleSeconds: config.attractIdleSeconds, mode: config.attractMode, walkSpeed: config.attractWalkSpeed });
   let io: PortraitServer | null = null;
@@ -75,7 +88,7 @@ export async function openVisitors(deps: VisitorDeps): Promise<Visitors> {
   const requests = captureRequests(captures, () => store.state, { publicUrl: config.publicUrl, port: () => port(), listenHost: config.host });
 
   const router = express.Router();
-  router.use(tabletRoutes({ id: generator.id, dir: join(config.modelsDir, generator.id), manifest: generator.manifest, dreamStyles: deps.dreamStyles.map((name) => ({ name })) }));
+  router.use(tabletRoutes({ id: generator.id, dir: join(config.modelsDir, generator.id), manifest: generator.manifest, dreamStyles: deps.dreamStyles }));
   router.use(captureRoutes(captures));
 
   return {
@@ -96,5 +109,6 @@ export async function openVisitors(deps: VisitorDeps): Promise<Visitors> {
       floor.stop();
       attract.stop();
     },
+    close: () => captures.close(),
   };
 }

@@ -2,7 +2,8 @@
  * Captures over the network: the tablet's 'capture' request (a per-tablet budget, the QR
  * code of the capture's page) and the pages a visitor's phone opens:
  *   GET /captures/<id>       a small page with the portrait, a download link and the notice
- *   GET /captures/<id>.png   the portrait (download)
+ *   GET /captures/<id>.png   the portrait as the display showed it (download)
+ *   GET /captures/<id>-print.png  the large print, once made (server/capture-prints.ts)
  *   GET /captures/<id>.json  the sidecar (seeds, latent, settings, model, "AI-generated")
  * Ids are checked against the capture id pattern before any file is touched.
  */
@@ -72,20 +73,29 @@ img { width: 100%; height: auto; border-radius: 12px; display: block; }
 a.button { display: inline-block; margin: 1.2rem 0.4rem 0; padding: 0.8rem 1.4rem; border-radius: 999px; background: #e8b07a; color: #1b1206; text-decoration: none; font-weight: 600; }
 a.small { color: #b9b4aa; }
 .notice { color: #b9b4aa; font-size: 0.9rem; margin-top: 1.5rem; }
+.making { color: #b9b4aa; }
 `;
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-function page(id: string): string {
+/** The capture's page; `print`: the large print's size and whether it is ready (size 0: no prints). */
+function page(id: string, print: { size: number; ready: boolean }): string {
   const safe = escapeHtml(id);
+  const making = print.size > 0 && !print.ready;
+  const download = print.ready
+    ? `<p><a class="button" href="/captures/${safe}-print.png" download="imaginary-portrait-${safe}-${print.size}px.png">Download the print (${print.size} px)</a></p>
+<p><a class="small" href="/captures/${safe}.png" download="imaginary-portrait-${safe}.png">The picture as the screen showed it</a></p>`
+    : `<p><a class="button" href="/captures/${safe}.png" download="imaginary-portrait-${safe}.png">Download the picture</a></p>${
+        making ? `\n<p class="making">A ${print.size} px print of this moment is being made; this page offers it in a few seconds.</p>` : ''
+      }`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>Your imaginary portrait</title><link rel="stylesheet" href="/captures/page.css"></head>
+<meta name="robots" content="noindex">${making ? '<meta http-equiv="refresh" content="4">' : ''}<title>Your imaginary portrait</title><link rel="stylesheet" href="/captures/page.css"></head>
 <body><h1>Your imaginary portrait</h1>
-<img src="/captures/${safe}.png" alt="A portrait of a person who does not exist">
-<p><a class="button" href="/captures/${safe}.png" download="imaginary-portrait-${safe}.png">Download the picture</a></p>
+<img src="/captures/${safe}${print.ready ? '-print' : ''}.png" alt="A portrait of a person who does not exist">
+${download}
 <p><a class="small" href="/captures/${safe}.json" download="imaginary-portrait-${safe}.json">How it was made (JSON)</a></p>
 <p class="notice">${escapeHtml(AI_NOTICE)}</p>
 </body></html>`;
@@ -97,22 +107,26 @@ export function captureRoutes(captures: Captures): Router {
     res.type('text/css').set('Cache-Control', 'public, max-age=3600').send(PAGE_CSS);
   });
   router.get('/captures/:name', (req, res, next) => {
-    const m = /^([^.]+)(?:\.(png|json))?$/.exec(req.params.name);
+    const m = /^([^.]+?)(-print)?(?:\.(png|json))?$/.exec(req.params.name);
     const id = m?.[1];
-    if (!id || !CAPTURE_ID.test(id)) return void res.status(404).type('text/plain').send('No such capture.');
-    const ext = m[2] as 'png' | 'json' | undefined;
+    const isPrint = m?.[2] !== undefined;
+    const ext = m?.[3] as 'png' | 'json' | undefined;
+    if (!id || !CAPTURE_ID.test(id) || (isPrint && ext !== 'png')) return void res.status(404).type('text/plain').send('No such capture.');
     if (!ext) {
       // The page only for a capture that is complete: its sidecar is written last.
       access(captures.file(id, 'json')!).then(
-        () => void res.type('html').set('Cache-Control', 'no-cache').send(page(id)),
+        async () => {
+          const ready = captures.printSize > 0 && (await access(captures.file(id, 'print')!).then(() => true, () => false));
+          res.type('html').set('Cache-Control', 'no-cache').send(page(id, { size: captures.printSize, ready }));
+        },
         () => void res.status(404).type('text/plain').send('No such capture.'),
       );
       return;
     }
-    const path = captures.file(id, ext)!;
+    const path = captures.file(id, isPrint ? 'print' : ext)!;
     res.sendFile(path, { headers: { 'Cache-Control': 'private, max-age=86400' } }, (err) => {
       if (!err) return;
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return void res.status(404).type('text/plain').send('No such capture.');
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return void res.status(404).type('text/plain').send(isPrint ? 'The print is not ready (yet).' : 'No such capture.');
       log.warn({ id, err: err.message }, 'capture download failed');
       next(err);
     });

@@ -295,6 +295,13 @@ describe.skipIf(!chromium)('visitor tablet', { timeout: 120_000 }, () => {
     expect((sidecar.latent as number[]).length).toBe(128);
     expect(sidecar.settings).toMatchObject({ mode: server.store.state.mode, directions: expect.any(Object) });
 
+    // The large print follows in the background, and then the page offers it.
+    await waitUntil('the capture print', async () => (await fetch(`${href}-print.png`)).status === 200, 90_000);
+    const print = await sharp(Buffer.from(await (await fetch(`${href}-print.png`)).arrayBuffer())).metadata();
+    expect([print.format, print.width, print.height]).toEqual(['png', server.config.capturePrintSize, server.config.capturePrintSize]);
+    expect(print.xmp?.toString('utf8')).toContain('capture print');
+    expect(await (await fetch(href!)).text()).toContain(`Download the print (${server.config.capturePrintSize} px)`);
+
     // A phone opening the link sees the picture.
     const phone = await tablets.open(href!, { width: 390, height: 800 });
     await phone.page.waitForFunction(() => (document.querySelector('img') as HTMLImageElement | null)?.naturalWidth ?? 0 > 0);

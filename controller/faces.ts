@@ -7,6 +7,13 @@
  */
 import type { Latent } from '../common/latent.js';
 import type { TabletSetup } from '../common/protocol.js';
+import { DEFAULT_STATE } from '../common/state.js';
+
+/**
+ * Thumbnails are drawn at the gallery's default truncation, whatever the live value: they are
+ * previews of which face, drawn once and kept, and should not change look with every slider move.
+ */
+const THUMBNAIL_TRUNCATION = DEFAULT_STATE.face.truncation;
 
 export interface RenderedFace {
   /** The generator's raw output for this face, [3, R, R] planar. */
@@ -59,7 +66,7 @@ export class FaceRenderer {
     if (!response.ok) throw new Error(`could not fetch the face model (${response.status} ${response.statusText})`);
     const bytes = await response.arrayBuffer();
     const worker = new FaceWorker();
-    await worker.call({ type: 'open', model: bytes, input: model.input, output: model.output }, [bytes]);
+    await worker.call({ type: 'open', model: bytes, input: model.input, output: model.output, ...(model.style ? { style: model.style } : {}) }, [bytes]);
     return new FaceRenderer(worker, model);
   }
 
@@ -83,7 +90,7 @@ export class FaceRenderer {
     const { latentSize: dim, resolution: r } = this.model;
     const batch = new Float32Array(latents.length * dim);
     latents.forEach((z, i) => batch.set(z, i * dim));
-    const data = await this.worker.call({ type: 'run', latents: batch, count: latents.length, dim }, [batch.buffer]);
+    const data = await this.worker.call({ type: 'run', latents: batch, count: latents.length, dim, truncation: THUMBNAIL_TRUNCATION }, [batch.buffer]);
     if (!data) throw new Error('the face worker returned nothing');
     const plane = r * r;
     const faces: RenderedFace[] = [];

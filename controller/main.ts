@@ -1,7 +1,7 @@
 /**
  * The controller page, for a tablet beside the display (docs/tablet.md): the seed plane,
- * candidate faces rendered on the tablet, semantic sliders, dreaming, walk speed, and
- * "keep this portrait". Wiring only; each control is a widget that talks to the typed
+ * candidate faces rendered on the tablet, semantic sliders, variety and style mixing (style
+ * generators), dreaming, walk speed, and "keep this portrait". Wiring only; each control is a widget that talks to the typed
  * socket (through steer.ts) and never to another widget. The socket (and its
  * reconnection policy) is the one the display uses.
  */
@@ -19,6 +19,7 @@ import { dreamControls } from './widgets/dream.js';
 import { lockNotice } from './widgets/lock.js';
 import { messageLine } from './widgets/message.js';
 import { newFaceWidget } from './widgets/new-face.js';
+import { mixControls } from './widgets/mix.js';
 import { seedPad } from './widgets/seed-pad.js';
 import { tabs } from './widgets/tabs.js';
 import { turnBanner } from './widgets/turn.js';
@@ -33,7 +34,7 @@ lockNotice(socket, byId('lock', HTMLElement));
 turnBanner(steer, byId('turn', HTMLElement), byId('controls', HTMLElement));
 newFaceWidget(socket, byId('new-face', HTMLButtonElement), message);
 walkSpeedWidget(socket, byId('walk-speed', HTMLInputElement), byId('walk-speed-value', HTMLOutputElement), message);
-tabs([byId('tab-faces', HTMLButtonElement), byId('tab-features', HTMLButtonElement), byId('tab-dream', HTMLButtonElement)]);
+tabs([byId('tab-faces', HTMLButtonElement), byId('tab-features', HTMLButtonElement), byId('tab-mix', HTMLButtonElement), byId('tab-dream', HTMLButtonElement)]);
 const capture = captureWidget(
   socket,
   {
@@ -62,6 +63,12 @@ const strip = candidateStrip(steer, byId('candidates', HTMLElement), faces);
 void setup.then((s) => {
   directionSliders(steer, byId('directions', HTMLElement), byId('directions-reset', HTMLButtonElement), s.directions);
   dreamControls(steer, byId('tab-dream', HTMLElement), byId('dream-intensity', HTMLInputElement), byId('dream-intensity-value', HTMLOutputElement), byId('dream-styles', HTMLElement), s.dreamStyles);
+  mixControls(
+    steer,
+    { tab: byId('tab-mix', HTMLElement), variety: byId('variety', HTMLInputElement), varietyValue: byId('variety-value', HTMLOutputElement), chips: byId('mix-parts', HTMLElement), other: byId('mix-face', HTMLButtonElement) },
+    s.model.style,
+    faces,
+  );
 });
 
 exposeControllerDebug({

@@ -30,6 +30,7 @@ export function tabletSetup(opts: TabletRoutesOptions): TabletSetup {
       latentSize: g.latentSize,
       resolution: g.resolution,
       range: g.range,
+      ...(g.style ? { style: { psi: g.style.psi, mixInput: g.style.mixInput, mixFrom: g.style.mixFrom, layers: g.style.layers, groups: g.style.groups } } : {}),
     },
     directions: Object.entries(opts.manifest.directions ?? {}).map(([name, d]) => ({
       name,

@@ -27,8 +27,8 @@ const wantsHelp = (argv: readonly string[]) => argv.includes('--help') || argv.i
 
 export const exportModel: Command = {
   name: 'export',
-  summary: 'export a training run to ONNX model folders (generator + critic trunk) with manifests and a model card',
-  usage: 'portraits export --run RUN_DIR --out models/ID [--id ID] [--critic-out DIR] [--data DIR] [--data-name NAME --data-terms TERMS]',
+  summary: 'export a training run or a style checkpoint to ONNX model folders (generator + critic trunk) with manifests and a model card',
+  usage: 'portraits export (--run RUN_DIR | --checkpoint FILE) --out models/ID [--id ID] [--critic-out DIR] [--data DIR] [--data-name NAME --data-terms TERMS] [--training-complete]',
   async run(argv) {
     const code = await runPython('export.py', argv);
     if (code !== 0 || wantsHelp(argv)) return code;

@@ -1,6 +1,8 @@
 /** The model-making commands, each a thin wrapper over a script in models/tools. */
+import { join, relative } from 'node:path';
 import type { Command } from '../command.js';
-import { runPython } from '../python.js';
+import { UsageError } from '../command.js';
+import { TOOLS_DIR, runPython } from '../python.js';
 
 function pythonCommand(name: string, script: string, summary: string, usage: string): Command {
   return { name, summary, usage, run: (argv) => runPython(script, argv) };
@@ -13,9 +15,47 @@ export const dataset = pythonCommand(
   'portraits dataset --from DIR --out DIR [--size 128] [--blur 40] [--dup-bits 4]',
 );
 
-export const train = pythonCommand(
-  'train',
-  'train.py',
-  'train a progressive face GAN on a curated set (checkpoints, --resume, samples, loss curves)',
-  'portraits train --data DIR --out RUN_DIR [--resolution 64] [--kimg 600 | --minutes 85] [--resume]',
-);
+/** Where the style trainer keeps its run folder and its compact, committed checkpoint unless told otherwise. */
+export const STYLE_DEFAULTS = { out: 'runs/style-face', checkpoint: 'models/checkpoints/style-face.pt' } as const;
+
+const hasFlag = (argv: readonly string[], flag: string) => argv.some((a) => a === flag || a.startsWith(`${flag}=`));
+
+/**
+ * `--arch progressive` (the default) runs train.py; `--arch style` runs train_style.py (a W-space
+ * generator trained across sessions into one compact checkpoint), with --out and --checkpoint
+ * defaulting to STYLE_DEFAULTS in the checkout, given relative to `cwd` as a user would type them.
+ */
+export function trainInvocation(argv: readonly string[], cwd = process.cwd()): { script: string; args: string[] } {
+  const args: string[] = [];
+  let arch = 'progressive';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--arch') {
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError('--arch needs a value: progressive or style');
+      arch = value;
+    } else if (a.startsWith('--arch=')) arch = a.slice('--arch='.length);
+    else args.push(a);
+  }
+  if (arch === 'progressive') return { script: 'train.py', args };
+  if (arch !== 'style') throw new UsageError(`--arch ${arch}: expected progressive or style`);
+  if (!hasFlag(args, '--help') && !hasFlag(args, '-h')) {
+    const root = join(TOOLS_DIR, '..', '..');
+    for (const [key, path] of Object.entries(STYLE_DEFAULTS)) {
+      if (!hasFlag(args, `--${key}`)) args.push(`--${key}`, relative(cwd, join(root, path)) || '.');
+    }
+  }
+  return { script: 'train_style.py', args };
+}
+
+export const train: Command = {
+  name: 'train',
+  summary: 'train a face GAN on a curated set: progressive (default) or a style generator with a W space (--arch style); checkpoints, --resume, samples, loss curves',
+  usage:
+    'portraits train --data DIR --out RUN_DIR [--resolution 64] [--kimg 600 | --minutes 85] [--resume]\n' +
+    `       portraits train --arch style --data DIR [--out ${STYLE_DEFAULTS.out}] [--checkpoint ${STYLE_DEFAULTS.checkpoint}] [--resolution 64|128] [--minutes 140] [--resume]`,
+  run: (argv) => {
+    const { script, args } = trainInvocation(argv);
+    return runPython(script, args);
+  },
+};

@@ -55,6 +55,8 @@ export const ConfigSchema = z
     oscAllow: hostList.default(['127.0.0.1', '::1']),
     /** OSC surfaces that always receive state changes, as host:port ([v6addr]:port for IPv6). */
     oscFeedback: hostList.default([]),
+    /** Advertise OSCQuery (_oscjson._tcp, the HTTP port) and OSC (_osc._udp) over multicast DNS so VJ tools find the installation; false turns it off. */
+    mdns: z.preprocess((v) => (v === 'true' || v === '1' || v === 'on' ? true : v === 'false' || v === '0' || v === 'off' ? false : v), z.boolean()).default(true),
     /** Folder of saved presets, one JSON file each. */
     presetsDir: z.string().default(resolve(ROOT_DIR, 'presets')),
     /** Folder live recordings are written to (docs/recording.md). */
@@ -134,6 +136,7 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_OSC_HOST: 'oscHost',
   PORTRAITS_OSC_ALLOW: 'oscAllow',
   PORTRAITS_OSC_FEEDBACK: 'oscFeedback',
+  PORTRAITS_MDNS: 'mdns',
   PORTRAITS_PRESETS_DIR: 'presetsDir',
   PORTRAITS_RECORDINGS_DIR: 'recordingsDir',
   PORTRAITS_MIN_FREE_BYTES: 'minFreeBytes',

@@ -19,6 +19,8 @@ import { attachSocketInputs, type PortraitServer } from './inputs/socket.js';
 import { OscInput } from './inputs/osc.js';
 import { buildAddressSpace } from './osc/address-space.js';
 import { oscQueryRouter } from './osc/oscquery.js';
+import { OscQueryListen } from './osc/listen.js';
+import { MdnsAdvertiser } from './osc/mdns.js';
 import { PresetStore } from './presets.js';
 import { LiveRecorder } from './recording/recorder.js';
 import { recordingRoutes } from './recording/routes.js';
@@ -175,6 +177,8 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     osc = await OscInput.start(store, presets, { port: config.oscPort, host: config.oscHost, allow: config.oscAllow, feedback: config.oscFeedback, recorder }, oscSpace);
   }
   heartbeats.attach(io);
+  // OSCQuery's LISTEN / PATH_CHANGED WebSocket, on the HTTP port beside socket.io (server/osc/listen.ts).
+  const oscListen = new OscQueryListen(httpServer, oscSpace, store);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -184,6 +188,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     });
   });
   const port = (httpServer.address() as AddressInfo).port;
+  const mdns = config.mdns ? MdnsAdvertiser.start({ httpPort: port, oscPort: osc?.port ?? null }) : null;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost}:${port}`;
   if (cluster) cluster.start(io, port);
@@ -224,6 +229,8 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
         visitors.close(),
         new Promise<void>((resolve) => io.close(() => resolve())).then(() => cluster?.close()),
         osc?.close(),
+        oscListen.close(),
+        mdns?.close(),
         disposeChain(stages).then(() => Promise.allSettled([maker.close(), library.dispose()])),
       ]);
       httpServer.closeAllConnections?.();

@@ -61,14 +61,23 @@ export interface OscService {
   description: string;
 }
 
+/** A container address (an OSCQuery node with CONTENTS), e.g. /portraits/walk, and what it holds. */
+export interface OscGroup {
+  address: string;
+  description: string;
+}
+
 export interface AddressSpace {
   params: readonly OscParam[];
   commands: readonly OscCommand[];
   services: readonly OscService[];
+  /** The containers: /portraits, one per state object (its schema description, or its keys), and the services' folders. */
+  groups: readonly OscGroup[];
   /** State paths the derivation could not map, with why; empty for a supported schema. */
   unmapped: readonly string[];
   param(address: string): OscParam | undefined;
   command(address: string): OscCommand | undefined;
+  group(address: string): OscGroup | undefined;
 }
 
 export const SERVICE = {
@@ -97,6 +106,14 @@ const SERVICES: readonly OscService[] = [
   { address: SERVICE.recordStart, types: '', direction: 'in', description: 'start recording what the displays show to a new file in recordingsDir (docs/recording.md); a button: 0 or F is ignored' },
   { address: SERVICE.recordStop, types: '', direction: 'in', description: 'stop recording and finish the file; a button: 0 or F is ignored' },
   { address: SERVICE.recordStatus, types: 'Ts', direction: 'out', description: 'after a start or stop: T/F recording, and the file' },
+];
+
+/** The folders of the service addresses, and the root; state objects describe themselves. */
+const SERVICE_GROUPS: readonly OscGroup[] = [
+  { address: OSC_ROOT, description: 'Imaginary Portraits: the live state (read and write), commands, presets, feedback and recording' },
+  { address: `${OSC_ROOT}/preset`, description: 'presets: save, load, delete and list saved looks' },
+  { address: `${OSC_ROOT}/feedback`, description: 'feedback: have state changes sent to your OSC surface over UDP' },
+  { address: `${OSC_ROOT}/record`, description: 'recording what the displays show to a video file' },
 ];
 
 /** A JSON-schema node, as much of it as this derivation reads. */
@@ -153,12 +170,18 @@ function describe(path: readonly string[], node: JsonNode, scalar: Scalar, extra
 export function buildAddressSpace(stateSchema: z.ZodObject = StateSchema, commandSchema: z.ZodType = CommandSchema): AddressSpace {
   const params: OscParam[] = [];
   const unmapped: string[] = [];
+  const groups: OscGroup[] = SERVICE_GROUPS.map((g) => ({ ...g }));
   const root = z.toJSONSchema(stateSchema, { unrepresentable: 'any' }) as JsonNode;
 
   const visit = (node: JsonNode, path: string[]) => {
     const address = `${OSC_ROOT}/${path.join('/')}`;
     if (node.type === 'object' && node.properties) {
       const props = node.properties;
+      const keys = Object.keys(props).join(', ');
+      const groupDescription = node.description ?? `${path.join('.')} settings: ${keys}`;
+      const known = groups.find((g) => g.address === address);
+      if (known) known.description = `${known.description}; ${groupDescription}`;
+      else groups.push({ address, description: groupDescription });
       for (const [key, child] of Object.entries(props)) visit(child, [...path, key]);
       // XY pads send both coordinates in one message; give every x/y pair an address for that.
       const x = props.x ? scalarOf(props.x) : null;
@@ -208,6 +231,7 @@ export function buildAddressSpace(stateSchema: z.ZodObject = StateSchema, comman
 
   const byAddress = new Map(params.map((p) => [p.address, p]));
   const byCommand = new Map(commands.map((c) => [c.address, c]));
+  const byGroup = new Map(groups.map((g) => [g.address, g]));
   const taken = new Set(SERVICES.map((s) => s.address));
   for (const address of [...byAddress.keys(), ...byCommand.keys()]) {
     if (taken.has(address)) unmapped.push(`${address} collides with a service address`);
@@ -216,9 +240,11 @@ export function buildAddressSpace(stateSchema: z.ZodObject = StateSchema, comman
     params,
     commands,
     services: SERVICES,
+    groups,
     unmapped,
     param: (address) => byAddress.get(address),
     command: (address) => byCommand.get(address),
+    group: (address) => byGroup.get(address),
   };
 }
 

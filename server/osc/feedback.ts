@@ -28,9 +28,38 @@ export interface OutMessage {
   args: readonly TypedArg[];
 }
 
+/**
+ * What changed since the last call, as OSC messages: one per parameter whose arguments
+ * differ. Feedback over UDP and OSCQuery's LISTEN over the WebSocket both use this.
+ */
+export class ParamChanges {
+  private last: string[];
+
+  constructor(
+    private readonly space: AddressSpace,
+    initial: Readonly<LiveState>,
+  ) {
+    this.last = this.snapshot(initial);
+  }
+
+  next(state: Readonly<LiveState>): OutMessage[] {
+    const now = this.snapshot(state);
+    const changed: OutMessage[] = [];
+    this.space.params.forEach((param, i) => {
+      if (now[i] !== this.last[i]) changed.push({ address: param.address, args: paramArgs(param, state) });
+    });
+    this.last = now;
+    return changed;
+  }
+
+  private snapshot(state: Readonly<LiveState>): string[] {
+    return this.space.params.map((param) => JSON.stringify(paramArgs(param, state)));
+  }
+}
+
 export class Feedback {
   private readonly clients = new Map<string, Client>();
-  private last: string[];
+  private readonly changes: ParamChanges;
 
   constructor(
     private readonly space: AddressSpace,
@@ -39,7 +68,7 @@ export class Feedback {
     staticTargets: readonly Endpoint[] = [],
   ) {
     for (const target of staticTargets) this.clients.set(endpointKey(target), { target, senders: new Set([endpointKey(target)]), registered: false });
-    this.last = this.snapshot(initial);
+    this.changes = new ParamChanges(space, initial);
   }
 
   get targets(): Endpoint[] {
@@ -75,12 +104,7 @@ export class Feedback {
 
   /** Echoes what changed since the last call to every client except the one behind `origin` ("osc:host:port"). */
   stateChanged(state: Readonly<LiveState>, origin?: string): void {
-    const now = this.snapshot(state);
-    const changed: OutMessage[] = [];
-    this.space.params.forEach((param, i) => {
-      if (now[i] !== this.last[i]) changed.push({ address: param.address, args: paramArgs(param, state) });
-    });
-    this.last = now;
+    const changed = this.changes.next(state);
     if (changed.length === 0) return;
     const from = origin?.startsWith('osc:') ? origin.slice(4) : null;
     for (const client of this.clients.values()) {
@@ -120,9 +144,5 @@ export class Feedback {
       bytes += size;
     }
     if (batch.length) this.send(encodeBundle(batch), to);
-  }
-
-  private snapshot(state: Readonly<LiveState>): string[] {
-    return this.space.params.map((param) => JSON.stringify(paramArgs(param, state)));
   }
 }

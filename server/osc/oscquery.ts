@@ -2,10 +2,13 @@
  * OSCQuery (https://github.com/Vidvox/OSCQueryProposal): the address space as JSON over
  * HTTP, built from the same derived table as the OSC server, so tools (Chataigne, ossia
  * score, TouchDesigner's OSCQuery DAT...) discover every parameter with its type, range
- * and current value. Served at /oscquery, at /portraits/... and as /?HOST_INFO.
+ * and current value. Served at /oscquery, at /portraits/... and as /?HOST_INFO; LISTEN and
+ * PATH_CHANGED go over a WebSocket on the same port (server/osc/listen.ts), and the service
+ * is advertised over multicast DNS (server/osc/mdns.ts).
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { LiveState } from '../../common/state.js';
+import { plainHost } from './endpoints.js';
 import { OSC_ROOT, paramArgs, typeTags, type AddressSpace, type OscParam, type Scalar } from './address-space.js';
 
 export const ACCESS = { none: 0, read: 1, write: 2, readWrite: 3 } as const;
@@ -49,7 +52,7 @@ export function oscQueryTree(space: AddressSpace, state: Readonly<LiveState>): O
       if (i === parts.length - 1) {
         node.CONTENTS[part] = existing?.CONTENTS ? { ...leaf, CONTENTS: existing.CONTENTS } : leaf;
       } else {
-        node.CONTENTS[part] = existing ?? { FULL_PATH: path, CONTENTS: {}, ACCESS: ACCESS.none };
+        node.CONTENTS[part] = existing ?? { FULL_PATH: path, CONTENTS: {}, ACCESS: ACCESS.none, ...(space.group(path) ? { DESCRIPTION: space.group(path)!.description } : {}) };
       }
       node = node.CONTENTS[part]!;
     });
@@ -64,6 +67,13 @@ export function oscQueryTree(space: AddressSpace, state: Readonly<LiveState>): O
       DESCRIPTION: service.description,
     });
   }
+  // Every node has a DESCRIPTION: a folder the address space does not describe says what it holds.
+  const describeFolders = (node: OscQueryNode) => {
+    if (!node.CONTENTS) return;
+    node.DESCRIPTION ??= `${node.FULL_PATH}: ${Object.keys(node.CONTENTS).join(', ')}`;
+    for (const child of Object.values(node.CONTENTS)) describeFolders(child);
+  };
+  describeFolders(root);
   return root;
 }
 
@@ -78,12 +88,18 @@ export interface HostInfoSource {
   oscHost: string;
 }
 
-export function hostInfo(source: HostInfoSource): Record<string, unknown> {
+/**
+ * HOST_INFO. OSC_IP is where the OSC socket answers: its bind address, or, when it listens
+ * on every address (0.0.0.0, ::), `requestAddress`, the local address the HTTP request came
+ * in on (a client that reached us there reaches the OSC socket there too).
+ */
+export function hostInfo(source: HostInfoSource, requestAddress?: string): Record<string, unknown> {
+  const any = source.oscHost === '0.0.0.0' || source.oscHost === '::';
+  const ip = any ? (requestAddress ? plainHost(requestAddress) : undefined) : source.oscHost;
   return {
     NAME: 'Imaginary Portraits',
-    ...(source.oscPort !== null ? { OSC_PORT: source.oscPort, OSC_TRANSPORT: 'UDP' } : {}),
-    ...(source.oscHost !== '0.0.0.0' && source.oscHost !== '::' ? { OSC_IP: source.oscHost } : {}),
-    EXTENSIONS: { ACCESS: true, VALUE: true, RANGE: true, DESCRIPTION: true, TAGS: false, CLIPMODE: false, UNIT: false, CRITICAL: false, LISTEN: false, PATH_CHANGED: false, HTML: false },
+    ...(source.oscPort !== null ? { OSC_PORT: source.oscPort, OSC_TRANSPORT: 'UDP', ...(ip ? { OSC_IP: ip } : {}) } : {}),
+    EXTENSIONS: { ACCESS: true, VALUE: true, RANGE: true, DESCRIPTION: true, TAGS: false, CLIPMODE: false, UNIT: false, CRITICAL: false, LISTEN: true, PATH_CHANGED: true, HTML: false },
   };
 }
 
@@ -99,7 +115,7 @@ export function oscQueryRouter(space: AddressSpace, state: () => Readonly<LiveSt
   const router = express.Router();
   const answer = (req: Request, res: Response, path: string) => {
     const attribute = queryAttribute(req);
-    if (attribute === 'HOST_INFO') return void res.json(hostInfo(info()));
+    if (attribute === 'HOST_INFO') return void res.json(hostInfo(info(), req.socket.localAddress));
     const node = findNode(oscQueryTree(space, state()), path);
     if (!node) return void res.status(404).json({ error: `no OSC address ${path}` });
     if (!attribute) return void res.json(node);

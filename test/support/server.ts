@@ -11,7 +11,8 @@ import type { FrameMeta } from '../../common/frame.js';
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export function startTestServer(overrides: UserConfig = {}): Promise<RunningServer> {
-  return startServer({ port: 0, host: '127.0.0.1', oscPort: 0, oscHost: '127.0.0.1', ...overrides });
+  // No multicast DNS unless a test asks for it: parallel test servers would all advertise.
+  return startServer({ port: 0, host: '127.0.0.1', oscPort: 0, oscHost: '127.0.0.1', mdns: false, ...overrides });
 }
 
 export function connect(server: { url: string }, role: Role | string, opts: { ack?: boolean } = {}): Promise<TestSocket> {

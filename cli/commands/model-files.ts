@@ -43,7 +43,7 @@ export const evaluateModel: Command = {
   name: 'evaluate',
   summary: 'measure a generator (Fréchet distance vs held-out photos, detail, both eyes, face rate, novelty, diversity) into its model card and manifest',
   usage:
-    'portraits evaluate --model models/ID --data DATA_DIR [--judge-n 1000] [--sizes 128,256] [--holdout FILE] [--photos DIR] [--no-eyes] [--only-judge | --no-judge] [--n 500] [--novelty 1000] [--detectors tiny,ssd] [--target 0.8]',
+    'portraits evaluate --model models/ID --data DATA_DIR [--judge-n 1000] [--sizes 128,256] [--holdout FILE] [--photos DIR] [--eyes-n N] [--no-eyes] [--only-judge | --no-judge] [--n 500] [--novelty 1000] [--detectors tiny,ssd] [--target 0.8]',
   async run(argv) {
     if (!wantsHelp(argv) && !argValue(argv, '--model')) throw new UsageError('--model is required');
     // The Python side runs the Node scripts in models/eval with this same Node.

@@ -23,7 +23,7 @@ committed as models/checkpoints/style-face.holdout.json) and, for real vs real, 
 set of as many other photos of the curated set (DATA/index.json, chosen with seed 0),
 decoded from the original 200 px files in --photos (../shared/datasets/utkface). Their
 features and eye results are cached in .cache/judge/ (they depend only on the file list,
-the size and the networks).
+the size and the networks; $PORTRAITS_JUDGE_CACHE moves them).
 
 `python3 judge.py --self-check` tests the Fréchet distance against closed forms (numpy only).
 """
@@ -41,7 +41,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 DEFAULT_HOLDOUT = os.path.join(REPO, "models", "checkpoints", "style-face.holdout.json")
 DEFAULT_PHOTOS = os.path.abspath(os.path.join(REPO, "..", "shared", "datasets", "utkface"))
 DEFAULT_DARKNET = os.path.join(REPO, "models", "darknet-tiny")
-CACHE_DIR = os.path.join(REPO, ".cache", "judge")
+CACHE_DIR = os.environ.get("PORTRAITS_JUDGE_CACHE") or os.path.join(REPO, ".cache", "judge")
 FEATURE_LAYER = "leaky_re_lu_14"
 NETWORK_INPUT = 224
 DETAIL_SIZE = 256
@@ -308,8 +308,11 @@ def eyes_method(size: int) -> str:
 
 
 def evaluate_faces(generated: np.ndarray, n: int, sizes, holdout_path: str, data_dir: str, photos: str, work: str,
-                   darknet: str = DEFAULT_DARKNET, eyes: bool = True, gen_label: str = "generated") -> dict:
-    """The judge's figures for `generated` ([>= n, r, r, 3] uint8 at the generator's resolution)."""
+                   darknet: str = DEFAULT_DARKNET, eyes: bool = True, gen_label: str = "generated",
+                   eyes_n: int = 0) -> dict:
+    """The judge's figures for `generated` ([>= n, r, r, 3] uint8 at the generator's resolution).
+    The both-eyes rate uses the first eyes_n of each side (0: all n); it is the slow part."""
+    eyes_n = min(n, eyes_n or n)
     if len(generated) < n:
         raise JudgeError(f"{len(generated)} generated faces; the judge needs {n}")
     holdout = read_holdout(holdout_path)
@@ -361,10 +364,10 @@ def evaluate_faces(generated: np.ndarray, n: int, sizes, holdout_path: str, data
                    f"4-neighbour Laplacian of the grey image at {DETAIL_SIZE} px, median generated / median real."),
     }
     if eyes:
-        fg = judge.eyes(resize_to(gen, EYES_SIZE), gen_label)
-        fr = judge.eyes(held[EYES_SIZE], "held-out", key_held)
+        fg = judge.eyes(resize_to(gen[:eyes_n], EYES_SIZE), gen_label)
+        fr = judge.eyes(held[EYES_SIZE][:eyes_n], "held-out", {**key_held, "files": held_names[:eyes_n]})
         rg, rr = float((fg == 2).mean()), float((fr == 2).mean())
-        out["bothEyes"] = {"size": EYES_SIZE, "n": n, "generated": round(rg, 4), "real": round(rr, 4),
+        out["bothEyes"] = {"size": EYES_SIZE, "n": eyes_n, "generated": round(rg, 4), "real": round(rr, 4),
                            "ratio": round(rg / rr, 4) if rr > 0 else None,
                            "faceGenerated": round(float((fg > 0).mean()), 4),
                            "faceReal": round(float((fr > 0).mean()), 4), "method": eyes_method(EYES_SIZE)}
@@ -395,6 +398,7 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--sizes", default="128,256")
     ap.add_argument("--no-eyes", action="store_true")
+    ap.add_argument("--eyes-n", type=int, default=0, help="faces per side for the both-eyes rate (default: --n)")
     args = ap.parse_args(argv)
     if args.self_check:
         print(json.dumps(self_check()))
@@ -406,7 +410,7 @@ def main(argv=None):
     try:
         with tempfile.TemporaryDirectory(prefix="portraits-judge-") as work:
             j = evaluate_faces(gen, args.n, [int(s) for s in args.sizes.split(",")], args.holdout, args.data,
-                               args.photos, work, eyes=not args.no_eyes)
+                               args.photos, work, eyes=not args.no_eyes, eyes_n=args.eyes_n)
     except JudgeError as e:
         sys.exit(f"judge: {e}")
     print(json.dumps({"summary": summary(j), "judge": j}))

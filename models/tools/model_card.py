@@ -18,6 +18,10 @@ def _pct(x) -> str:
     return f"{x * 100:.1f}%" if isinstance(x, (int, float)) else "n/a"
 
 
+def _times(x) -> str:
+    return f"{x:.2f}x" if isinstance(x, (int, float)) else "n/a"
+
+
 def _judge(j: dict) -> list:
     """The judge's figures (models/tools/judge.py): Fréchet distance, detail, both eyes."""
     if not j:
@@ -43,7 +47,7 @@ def _judge(j: dict) -> list:
     e = j.get("bothEyes")
     if e:
         lines += ["", f"Both eyes found at {e['size']} px: generated **{_pct(e['generated'])}** of {e['n']}, held-out "
-                      f"real {_pct(e['real'])}: {e['ratio']:.2f}x the real rate (a face at all: generated "
+                      f"real {_pct(e['real'])}: {_times(e.get('ratio'))} the real rate (a face at all: generated "
                       f"{_pct(e['faceGenerated'])}, real {_pct(e['faceReal'])}). {e.get('method', '')}."]
     return lines + [""]
 

@@ -19,6 +19,7 @@ import { dreamControls } from './widgets/dream.js';
 import { lockNotice } from './widgets/lock.js';
 import { messageLine } from './widgets/message.js';
 import { newFaceWidget } from './widgets/new-face.js';
+import { nowShowing } from './widgets/now.js';
 import { mixControls } from './widgets/mix.js';
 import { seedPad } from './widgets/seed-pad.js';
 import { tabs } from './widgets/tabs.js';
@@ -33,6 +34,7 @@ connectionWidget(socket, byId('connection', HTMLElement));
 lockNotice(socket, byId('lock', HTMLElement));
 turnBanner(steer, byId('turn', HTMLElement), byId('controls', HTMLElement));
 newFaceWidget(socket, byId('new-face', HTMLButtonElement), message);
+nowShowing(byId('now', HTMLElement), byId('now-img', HTMLImageElement));
 walkSpeedWidget(socket, byId('walk-speed', HTMLInputElement), byId('walk-speed-value', HTMLOutputElement), message);
 tabs([byId('tab-faces', HTMLButtonElement), byId('tab-features', HTMLButtonElement), byId('tab-mix', HTMLButtonElement), byId('tab-dream', HTMLButtonElement)]);
 const capture = captureWidget(

@@ -17,6 +17,7 @@ import type { ResolvedConfig } from './config.js';
 import { captureRequests, captureRoutes } from './inputs/captures.js';
 import type { PortraitServer, SocketAccessOptions } from './inputs/socket.js';
 import { tabletRoutes } from './inputs/tablet.js';
+import { NowShowing } from './inputs/now-showing.js';
 import type { FrameJob } from './stages/stage.js';
 import type { Store } from './store.js';
 
@@ -90,6 +91,8 @@ export async function openVisitors(deps: VisitorDeps): Promise<Visitors> {
   const router = express.Router();
   router.use(tabletRoutes({ id: generator.id, dir: join(config.modelsDir, generator.id), manifest: generator.manifest, dreamStyles: deps.dreamStyles }));
   router.use(captureRoutes(captures));
+  const now = new NowShowing();
+  router.use(now.router());
 
   return {
     router,
@@ -97,7 +100,10 @@ export async function openVisitors(deps: VisitorDeps): Promise<Visitors> {
       floor,
       capture: (socketId, host) => requests.capture(socketId, host),
     },
-    offer: (job) => captures.offer(job),
+    offer(job) {
+      captures.offer(job);
+      now.offer(job);
+    },
     start(server, serverPort) {
       io = server;
       port = serverPort;

@@ -75,6 +75,24 @@ export const GeneratorSchema = z.object({
   style: StyleSchema.optional(),
 });
 
+/**
+ * A curated dream style: what it paints (a blend of layers or single channels, by the
+ * friendly layer names below) and the settings it was tuned with on portraits. Visitors
+ * see only these; VJs and the CLI also get every layer and channel.
+ */
+export const DreamStyleSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'lower-case letters, digits and -'),
+  description: z.string().optional(),
+  terms: z.array(z.object({ layer: z.string().min(1), channel: z.number().int().nonnegative().optional(), weight: z.number().positive().optional() })).min(1),
+  /** Offline: steps per octave, step size (1/255 units), octaves, their size ratio. */
+  iterations: z.number().int().positive().optional(),
+  step: z.number().positive().optional(),
+  octaves: z.number().int().positive().optional(),
+  octaveScale: z.number().gt(1).optional(),
+  /** Live: the style's step relative to the stage's (1 = as tuned for the default). */
+  liveStep: z.number().positive().optional(),
+});
+
 /** A network whose layers the dream passes can amplify. */
 export const DreamNetSchema = z.object({
   file: fileName,
@@ -87,6 +105,8 @@ export const DreamNetSchema = z.object({
   logits: tensorName.optional(),
   /** Classifiers: a file beside the model with one class name a line, in logit order. */
   labels: fileName.optional(),
+  /** Curated styles, the first being the default; without them every layer is a style. */
+  styles: z.array(DreamStyleSchema).optional(),
 });
 
 /** One graph input or output. A string dim is symbolic ("N", "H", "H/2"): any size, named. */
@@ -184,3 +204,4 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 export type GeneratorInfo = z.infer<typeof GeneratorSchema>;
 export type StyleInfo = z.infer<typeof StyleSchema>;
 export type TensorSpec = z.infer<typeof TensorSpecSchema>;
+export type DreamStyleEntry = z.infer<typeof DreamStyleSchema>;

@@ -15,7 +15,7 @@ import { RULES, SUPPORTED_OPS } from './backward/index.js';
 import type { RuleContext } from './backward/types.js';
 import { GraphBuilder } from './builder.js';
 import { activeTensors, GRAD, IMAGE, loadSourceGraph, OBJECTIVE, prune, type SourceGraph } from './graph.js';
-import { emitObjective, selectObjectiveTensor, type Objective } from './objective.js';
+import { describeObjective, emitObjective, objectiveTerms, selectObjectiveTensor, type Objective } from './objective.js';
 import { checkOpset, TARGET_OPSET } from './opset.js';
 import { inferProbe } from './shapes.js';
 
@@ -32,13 +32,13 @@ export function compileDreamGraph(source: ModelProto, objective: Objective, opts
   const g = loadSourceGraph(source, opts.input !== undefined ? { input: opts.input } : {});
   const b = new GraphBuilder(g.names);
 
-  // 1-2. The forward part: the objective's tensor and what it needs.
+  // 1-2. The forward part: the objective's tensors (or channels) and what they need.
+  const terms = objectiveTerms(objective);
+  const label = describeObjective(objective);
   const probe0 = inferProbe(g, g.nodes, opts.probeSize);
-  const selected = selectObjectiveTensor(
-    { b, probe: probe0, producer: g.producer, consts: g.consts, pushdown: opts.channelPushdown ?? true },
-    { ...objective, tensor: g.resolve(objective.tensor) },
-  );
-  const forward = prune([...g.nodes, ...b.nodes.splice(0)], [selected]);
+  const ctx = { b, probe: probe0, producer: g.producer, consts: g.consts, pushdown: opts.channelPushdown ?? true };
+  const selected = terms.map((t) => selectObjectiveTensor(ctx, { ...t.objective, tensor: g.resolve(t.objective.tensor) }));
+  const forward = prune([...g.nodes, ...b.nodes.splice(0)], selected);
   checkOpset(g.opset, forward);
   for (const n of forward) {
     const extra = (n.input ?? []).find((t) => g.otherInputs.has(t));
@@ -48,11 +48,22 @@ export function compileDreamGraph(source: ModelProto, objective: Objective, opts
   for (const t of b.initializers) consts.set(t.name!, t);
   const probe = inferProbe({ ...g, consts }, forward, opts.probeSize);
   const active = activeTensors(forward);
-  if (!active.has(selected)) throw new Error(`dream-graph: '${objective.tensor}' does not depend on the image`);
+  selected.forEach((s, k) => {
+    if (!active.has(s)) throw new Error(`dream-graph: '${terms[k]!.objective.tensor}' does not depend on the image`);
+  });
 
-  // 3. The objective and the seed of the backward pass.
+  // 3. The objective and the seeds of the backward pass (a mix sums its weighted terms).
   const grads = new Map<string, string[]>();
-  grads.set(selected, [emitObjective(b, probe, objective, selected)]);
+  const seed = (t: string, s: string) => grads.set(t, [...(grads.get(t) ?? []), s]);
+  if (objective.kind !== 'mix') seed(selected[0]!, emitObjective(b, probe, terms[0]!.objective, selected[0]!));
+  else {
+    const values = terms.map((t, k) => {
+      const value = b.fresh('objective/mix_term');
+      seed(selected[k]!, emitObjective(b, probe, t.objective, selected[k]!, t.weight, value));
+      return value;
+    });
+    b.emit('Sum', values, {}, { outputs: [OBJECTIVE] });
+  }
 
   // 4. Backward, last node first.
   const staticImage = g.imageDims.slice(2).every((d) => typeof d === 'number');
@@ -84,7 +95,7 @@ export function compileDreamGraph(source: ModelProto, objective: Objective, opts
 
   // 5. The image gradient becomes the `grad` output.
   const imageGrad = total(IMAGE);
-  if (!imageGrad) throw new Error(`dream-graph: no gradient reaches the image from '${objective.tensor}'`);
+  if (!imageGrad) throw new Error(`dream-graph: no gradient reaches the image from '${label}'`);
   b.rename(imageGrad, GRAD);
 
   return assemble(g, forward, b);

@@ -1,21 +1,21 @@
 /**
- * The dream styles on offer (friendly layer names from the dream network's manifest)
- * and their compiled networks. Compiling takes a moment, so it happens in the
- * background on first use; until it is ready the frame passes through undreamed.
- * A failed compile is remembered (and logged once), not retried every frame.
+ * The dream network's styles (server/dream/styles.ts: curated styles, every layer, one
+ * channel as LAYER:N) and their compiled networks. Compiling takes a moment, so it
+ * happens in the background on first use; until it is ready the frame passes through
+ * undreamed. A failed compile is remembered (and logged once), not retried every frame.
+ * At most MAX_COMPILED networks are kept (a VJ can ask for any of hundreds of channels);
+ * the least recently used goes first.
  */
-import type { Objective } from '../../onnx-compilers/dream-graph/index.js';
+import { describeObjective, type Objective } from '../../onnx-compilers/dream-graph/index.js';
 import { logger } from '../log.js';
 import type { ProviderChoice } from '../onnx/runtime.js';
-import { DreamNet, type DreamNetSpec } from './net.js';
+import { DreamNet } from './net.js';
+import type { DreamCatalogue, DreamStyle } from './styles.js';
+
+export type { DreamStyle } from './styles.js';
 
 const log = logger('dream');
-
-export interface DreamStyle {
-  /** What visitors and VJs see: "strokes", "eyes" ... */
-  name: string;
-  spec: DreamNetSpec;
-}
+const MAX_COMPILED = 8;
 
 type Slot = { state: 'compiling'; promise: Promise<void> } | { state: 'ready'; net: DreamNet } | { state: 'failed'; error: string };
 
@@ -23,17 +23,35 @@ export class DreamLibrary {
   private readonly slots = new Map<string, Slot>();
 
   constructor(
-    readonly styles: readonly DreamStyle[],
+    /** The dream network's names, or null when there is no dream network (dreaming is off). */
+    readonly catalogue: DreamCatalogue | null,
     private readonly provider: ProviderChoice,
   ) {}
 
+  /** The curated styles, for visitors (empty without a dream network). */
+  get styles(): readonly DreamStyle[] {
+    return this.catalogue?.styles ?? [];
+  }
+
+  /** The curated styles' names. */
   names(): string[] {
     return this.styles.map((s) => s.name);
   }
 
-  /** "" means the first style. */
+  /** A style, layer or LAYER:N; "" means the first style. Undefined when unknown. */
   resolve(name: string): DreamStyle | undefined {
-    return name === '' ? this.styles[0] : this.styles.find((s) => s.name === name);
+    return this.catalogue?.find(name);
+  }
+
+  /** Why `name` is not a valid style (with the valid names), or null. */
+  problem(name: string): string | null {
+    if (!this.catalogue) return 'dreaming is unavailable: no dream network is installed';
+    try {
+      this.catalogue.resolve(name);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   /** The ready network for a style, or null while it compiles (or if it failed). */
@@ -41,15 +59,18 @@ export class DreamLibrary {
     const style = this.resolve(name);
     if (!style) return null;
     const slot = this.slots.get(style.name);
-    if (slot?.state === 'ready') return slot.net;
+    if (slot?.state === 'ready') {
+      this.touch(style.name, slot);
+      return slot.net;
+    }
     if (!slot) this.compile(style);
     return null;
   }
 
   /** Waits until a style is compiled; throws its error if it failed. For the CLI and tests. */
   async ready(name: string): Promise<DreamNet> {
-    const style = this.resolve(name);
-    if (!style) throw new Error(`unknown dream style '${name}'; available: ${this.names().join(', ')}`);
+    if (!this.catalogue) throw new Error('dreaming is unavailable: no dream network is installed');
+    const style = this.catalogue.resolve(name);
     if (!this.slots.has(style.name)) this.compile(style);
     const slot = this.slots.get(style.name)!;
     if (slot.state === 'compiling') await slot.promise;
@@ -64,12 +85,27 @@ export class DreamLibrary {
     return slot?.state === 'failed' ? slot.error : null;
   }
 
+  /** Most recently used last (Map order), so eviction takes the first ready one. */
+  private touch(name: string, slot: Slot): void {
+    this.slots.delete(name);
+    this.slots.set(name, slot);
+  }
+
+  private evict(): void {
+    const ready = [...this.slots.entries()].filter(([, s]) => s.state === 'ready');
+    for (const [name, slot] of ready.slice(0, Math.max(0, ready.length - MAX_COMPILED + 1))) {
+      this.slots.delete(name);
+      if (slot.state === 'ready') void slot.net.dispose();
+    }
+  }
+
   private compile(style: DreamStyle): void {
     const started = performance.now();
+    this.evict();
     const promise = DreamNet.open(style.spec, this.provider).then(
       (net) => {
         this.slots.set(style.name, { state: 'ready', net });
-        log.info({ style: style.name, tensor: style.spec.objective.tensor, ms: Math.round(performance.now() - started) }, 'dream style compiled');
+        log.info({ style: style.name, objective: describeObjective(style.spec.objective), ms: Math.round(performance.now() - started) }, 'dream style compiled');
       },
       (err: Error) => {
         this.slots.set(style.name, { state: 'failed', error: err.message });

@@ -5,7 +5,7 @@
  * network was trained on, so dream steps are the same whatever the network.
  */
 import { readFile } from 'node:fs/promises';
-import { compileDreamGraph, type Objective } from '../../onnx-compilers/dream-graph/index.js';
+import { compileDreamGraph, describeObjective, type Objective } from '../../onnx-compilers/dream-graph/index.js';
 import { decodeModel, encodeModel } from '../../onnx-compilers/proto.js';
 import { floatTensor, type ProviderChoice } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
@@ -31,7 +31,7 @@ export class DreamNet implements GradientNet {
   static async open(spec: DreamNetSpec, provider: ProviderChoice): Promise<DreamNet> {
     const source = decodeModel(await readFile(spec.file));
     const compiled = compileDreamGraph(source, spec.objective, { input: spec.input });
-    const label = `${spec.file}#${spec.objective.tensor}${'channel' in spec.objective && spec.objective.channel !== undefined ? `:${spec.objective.channel}` : ''}`;
+    const label = `${spec.file} ${describeObjective(spec.objective)}`;
     const session = await ModelSession.fromBytes(encodeModel(compiled), label, provider, {
       inputs: [{ name: 'image' }],
       outputs: [{ name: 'objective' }, { name: 'grad' }],

@@ -3,6 +3,7 @@
  * A missing or broken configured model falls back to the default with the reason
  * logged; a broken default stops the start with a message that says what to do.
  */
+import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManifestSchema, type Manifest } from '../../common/manifest.js';
@@ -11,7 +12,8 @@ import type { ResolvedConfig } from '../config.js';
 import { logger } from '../log.js';
 import { ModelError, ModelSession, type IoSpec } from '../onnx/session.js';
 import type { GeneratorSpec } from '../stages/generate.js';
-import { layerObjective, type DreamStyle } from '../dream/library.js';
+import { layerObjective } from '../dream/library.js';
+import { DreamCatalogue } from '../dream/styles.js';
 import type { DreamNetSpec } from '../dream/net.js';
 
 const log = logger('models');
@@ -117,16 +119,26 @@ export async function openGenerator(config: ResolvedConfig): Promise<OpenedGener
   }
 }
 
+/** The dream network that ships with the installation (Darknet tiny, MIT; models/darknet-tiny). */
+export const DEFAULT_DREAM_MODEL = 'darknet-tiny';
+
+/** Which dream network to use: the configured one, else the shipped default, else the generator's related critic. */
+export function dreamModelId(modelsDir: string, configured: string, generator?: Manifest): string | null {
+  if (configured) return configured;
+  if (existsSync(join(modelsDir, DEFAULT_DREAM_MODEL, 'manifest.json'))) return DEFAULT_DREAM_MODEL;
+  return generator?.related?.critic ?? null;
+}
+
 /**
- * The dream styles: the configured dream network (or the generator's related critic),
- * one style per friendly layer in its manifest. No dream network means no styles, and
- * the store then refuses dream modes with a reason.
+ * The dream network's styles (server/dream/styles.ts): the configured dream network, else
+ * Darknet tiny, else the generator's related critic. No dream network means no styles,
+ * and the store then refuses dream modes with a reason.
  */
-export async function dreamStyles(config: ResolvedConfig, generator: Manifest): Promise<DreamStyle[]> {
-  const id = config.dreamModel || generator.related?.critic;
+export async function dreamCatalogue(config: Pick<ResolvedConfig, 'modelsDir' | 'dreamModel'>, generator: Manifest): Promise<DreamCatalogue | null> {
+  const id = dreamModelId(config.modelsDir, config.dreamModel, generator);
   if (!id) {
-    log.warn({ model: generator.id }, 'no dream network configured and the generator names no related critic; dreaming is off');
-    return [];
+    log.warn({ model: generator.id }, 'no dream network is installed or configured; dreaming is off');
+    return null;
   }
   const dir = join(config.modelsDir, id);
   let manifest: Manifest;
@@ -134,13 +146,18 @@ export async function dreamStyles(config: ResolvedConfig, generator: Manifest): 
     manifest = await readManifest(dir);
   } catch (err) {
     log.error({ model: id, err: (err as Error).message }, 'dream network unavailable; dreaming is off');
-    return [];
+    return null;
   }
   if (!manifest.dream) {
     log.error({ model: id }, `model '${id}' has no "dream" section in its manifest; dreaming is off`);
-    return [];
+    return null;
   }
-  return manifest.dream.layers.map((layer) => ({ name: layer.name, spec: dreamSpec(dir, manifest, layer.tensor) }));
+  try {
+    return new DreamCatalogue(id, dir, manifest);
+  } catch (err) {
+    log.error({ model: id, err: (err as Error).message }, 'dream styles unusable; dreaming is off');
+    return null;
+  }
 }
 
 /** How to dream on tensor `tensor` (or one channel of it) of the model in `dir`. */

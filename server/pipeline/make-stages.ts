@@ -6,7 +6,7 @@
 import type { ResolvedConfig } from '../config.js';
 import { ImageOps } from '../dream/image-ops.js';
 import { DreamLibrary } from '../dream/library.js';
-import { dreamStyles, openGenerator } from '../models/registry.js';
+import { dreamCatalogue, openGenerator } from '../models/registry.js';
 import { buildMakeStages } from '../stages/index.js';
 import type { Stage } from '../stages/stage.js';
 import { directionVectors } from '../visitors.js';
@@ -29,7 +29,7 @@ export async function openMakeStages(config: ResolvedConfig, hooks: MakeHooks = 
   const generator = await openGenerator(config);
   const closers: (() => Promise<unknown>)[] = [() => generator.session.release()];
   try {
-    const library = new DreamLibrary(await dreamStyles(config, generator.manifest), config.provider);
+    const library = new DreamLibrary(await dreamCatalogue(config, generator.manifest), config.provider);
     closers.push(() => library.dispose());
     const ops = await ImageOps.create();
     closers.push(() => ops.dispose());

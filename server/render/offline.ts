@@ -14,7 +14,7 @@ import { resolveConfig, type ResolvedConfig } from '../config.js';
 import { ImageOps } from '../dream/image-ops.js';
 import { DreamLibrary } from '../dream/library.js';
 import { DisplayPixels } from '../image/display-pixels.js';
-import { dreamStyles, generatorSpec, readManifest } from '../models/registry.js';
+import { DEFAULT_DREAM_MODEL, dreamCatalogue, generatorSpec, readManifest } from '../models/registry.js';
 import type { ProviderChoice } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
 import { DreamStage } from '../stages/dream.js';
@@ -110,10 +110,9 @@ export class OfflineRenderer {
       let state = fixedSnapshot();
       let produced = gen.resolution;
       if (spec.dream && spec.dream.mode !== 'off') {
-        const library = new DreamLibrary(await dreamStyles(config, manifest), config.provider);
+        const library = new DreamLibrary(await dreamCatalogue(config, manifest), config.provider);
         closers.push(() => library.dispose());
-        if (library.styles.length === 0) throw new Error(`dreaming needs a dream network: model '${config.model}' names no related critic; pass --dream-model ID`);
-        if (!library.resolve(spec.dream.style)) throw new Error(`unknown dream style '${spec.dream.style}'; available: ${library.names().join(', ')}`);
+        if (!library.catalogue) throw new Error(`dreaming needs a dream network: models/${DEFAULT_DREAM_MODEL} is missing and model '${config.model}' names no related critic; pass --dream-model ID`);
         // The live pass skips frames while its network compiles; a render waits for it.
         await library.ready(spec.dream.style);
         const ops = await ImageOps.create();

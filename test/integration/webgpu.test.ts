@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gaussian } from '../../common/random.js';
 import { resolveConfig } from '../../server/config.js';
 import { DreamNet } from '../../server/dream/net.js';
-import { dreamStyles, generatorSpec, readManifest } from '../../server/models/registry.js';
+import { dreamCatalogue, generatorSpec, readManifest } from '../../server/models/registry.js';
 import { floatTensor, openSession, type OpenedSession } from '../../server/onnx/runtime.js';
 import type { PlanarImage } from '../../server/image/planar-image.js';
 import { connect, nextFrames, startTestServer } from '../support/server.js';
@@ -77,9 +77,9 @@ describe('WebGPU provider (software adapter: correctness only)', () => {
     }
   });
 
-  it('the dream gradients of the default critic match the CPU\'s', async (ctx) => {
+  it('the dream gradients of the default dream network match the CPU\'s', async (ctx) => {
     if (!gpu) return ctx.skip(skipReason ?? undefined);
-    const styles = await dreamStyles(config, manifest);
+    const styles = (await dreamCatalogue(config, manifest))?.styles ?? [];
     expect(styles.length).toBeGreaterThan(0);
     const size = 64;
     const img: PlanarImage = { width: size, height: size, data: gaussian(3, 3 * size * size).map((v) => 0.5 + 0.15 * v) };

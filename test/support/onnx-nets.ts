@@ -10,7 +10,7 @@ import {
   DataType, encodeModel, floatTensor, int64Tensor, model, node, onnx, valueInfo,
   type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from '../../onnx-compilers/proto.js';
-import { compileDreamGraph, type CompileOptions, type Objective } from '../../onnx-compilers/dream-graph/index.js';
+import { compileDreamGraph, type CompileOptions, type SingleObjective as Objective } from '../../onnx-compilers/dream-graph/index.js';
 import { createSession, floatTensor as runtimeFloat, type Session, type Tensor } from '../../server/onnx/runtime.js';
 
 type Attrs = Parameters<typeof node>[3];

@@ -3,7 +3,7 @@
  * op family plus a mixed deep net, at odd and even sizes, dynamic and fixed image sizes.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileDreamGraph, listDreamLayers, type Objective } from '../../onnx-compilers/dream-graph/index.js';
+import { compileDreamGraph, listDreamLayers, type SingleObjective as Objective } from '../../onnx-compilers/dream-graph/index.js';
 import { encodeModel, floatTensor } from '../../onnx-compilers/proto.js';
 import { floatTensor as runtimeFloat } from '../../server/onnx/runtime.js';
 import { gradCheck, NetBuilder, session } from '../support/onnx-nets.js';

@@ -17,6 +17,14 @@ export const dataset = pythonCommand(
 
 /** Where the style trainer keeps its run folder and its compact, committed checkpoint unless told otherwise. */
 export const STYLE_DEFAULTS = { out: 'runs/style-face', checkpoint: 'models/checkpoints/style-face.pt' } as const;
+/** The face stage's trainer: run folder, checkpoint, and the generator's held-out photos (kept out of its training too). */
+export const FACE_SR_DEFAULTS = { out: 'runs/face-sr', checkpoint: 'models/checkpoints/face-sr.pt', holdout: 'models/checkpoints/style-face.holdout.json' } as const;
+
+/** The trainers that keep one compact checkpoint across sessions, with their default paths in the checkout. */
+const SESSION_TRAINERS: Record<string, { script: string; defaults: Readonly<Record<string, string>> }> = {
+  style: { script: 'train_style.py', defaults: STYLE_DEFAULTS },
+  'face-sr': { script: 'train_face_sr.py', defaults: FACE_SR_DEFAULTS },
+};
 
 const hasFlag = (argv: readonly string[], flag: string) => argv.some((a) => a === flag || a.startsWith(`${flag}=`));
 
@@ -32,28 +40,30 @@ export function trainInvocation(argv: readonly string[], cwd = process.cwd()): {
     const a = argv[i]!;
     if (a === '--arch') {
       const value = argv[++i];
-      if (value === undefined) throw new UsageError('--arch needs a value: progressive or style');
+      if (value === undefined) throw new UsageError('--arch needs a value: progressive, style or face-sr');
       arch = value;
     } else if (a.startsWith('--arch=')) arch = a.slice('--arch='.length);
     else args.push(a);
   }
   if (arch === 'progressive') return { script: 'train.py', args };
-  if (arch !== 'style') throw new UsageError(`--arch ${arch}: expected progressive or style`);
+  const trainer = SESSION_TRAINERS[arch];
+  if (!trainer) throw new UsageError(`--arch ${arch}: expected progressive, ${Object.keys(SESSION_TRAINERS).join(' or ')}`);
   if (!hasFlag(args, '--help') && !hasFlag(args, '-h')) {
     const root = join(TOOLS_DIR, '..', '..');
-    for (const [key, path] of Object.entries(STYLE_DEFAULTS)) {
+    for (const [key, path] of Object.entries(trainer.defaults)) {
       if (!hasFlag(args, `--${key}`)) args.push(`--${key}`, relative(cwd, join(root, path)) || '.');
     }
   }
-  return { script: 'train_style.py', args };
+  return { script: trainer.script, args };
 }
 
 export const train: Command = {
   name: 'train',
-  summary: 'train a face GAN on a curated set: progressive (default) or a style generator with a W space (--arch style); checkpoints, --resume, samples, loss curves',
+  summary: 'train a face GAN on a curated set: progressive (default), a style generator with a W space (--arch style), or the x2 face stage (--arch face-sr); checkpoints, --resume, samples, loss curves',
   usage:
     'portraits train --data DIR --out RUN_DIR [--resolution 64] [--kimg 600 | --minutes 85] [--resume]\n' +
-    `       portraits train --arch style --data DIR [--out ${STYLE_DEFAULTS.out}] [--checkpoint ${STYLE_DEFAULTS.checkpoint}] [--resolution 64|128] [--minutes 140] [--resume]`,
+    `       portraits train --arch style --data DIR [--out ${STYLE_DEFAULTS.out}] [--checkpoint ${STYLE_DEFAULTS.checkpoint}] [--resolution 64|128] [--minutes 140] [--resume]\n` +
+    `       portraits train --arch face-sr --data DIR(200 px set) [--out ${FACE_SR_DEFAULTS.out}] [--checkpoint ${FACE_SR_DEFAULTS.checkpoint}] [--holdout ${FACE_SR_DEFAULTS.holdout}] [--minutes 60] [--resume]`,
   run: (argv) => {
     const { script, args } = trainInvocation(argv);
     return runPython(script, args);

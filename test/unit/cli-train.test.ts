@@ -26,6 +26,13 @@ describe('portraits train --arch', () => {
     expect(trainInvocation(['--arch', 'style', '--data', 'd', '--out', 'r', '--checkpoint=c.pt'], ROOT).args).toEqual(['--data', 'd', '--out', 'r', '--checkpoint=c.pt']);
     expect(trainInvocation(['--arch', 'style', '--help'], ROOT).args).toEqual(['--help']);
     expect(() => trainInvocation(['--arch', 'stylegan3'], ROOT)).toThrow(UsageError);
+  });
+
+  it('runs the face stage trainer with its checkpoint and the generator\'s held-out photos as defaults', () => {
+    expect(trainInvocation(['--arch', 'face-sr', '--data', 'data/utk200'], ROOT)).toEqual({
+      script: 'train_face_sr.py',
+      args: ['--data', 'data/utk200', '--out', 'runs/face-sr', '--checkpoint', 'models/checkpoints/face-sr.pt', '--holdout', 'models/checkpoints/style-face.holdout.json'],
+    });
     expect(() => trainInvocation(['--arch'], ROOT)).toThrow(/--arch needs a value/);
   });
 });

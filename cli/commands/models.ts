@@ -1,16 +1,17 @@
 /**
- * `portraits models`: list the installed models, or fetch an optional third-party one.
+ * `portraits models`: list the installed models, or fetch a third-party one.
  * `fetch darknet-tiny` downloads the Darknet tiny ImageNet classifier (MIT) from the public
  * ml5 data-and-models repository (or takes a local copy with --from), converts it with
- * `portraits convert`, and gives its layers names visitors understand. Its weights are
- * never part of this repository.
+ * `portraits convert`, names every layer for what it paints and adds the curated visitor
+ * styles. Its converted ONNX ships in models/darknet-tiny (the default dream network), made
+ * by exactly this command; fetching again rebuilds it.
  */
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ManifestSchema, type Manifest } from '../../common/manifest.js';
+import { ManifestSchema, type DreamStyleEntry, type Manifest } from '../../common/manifest.js';
 import { convertTfjsModel } from '../../onnx-compilers/tfjs/convert.js';
 import { ROOT_DIR } from '../../server/config.js';
 import { listModels } from '../../server/models/registry.js';
@@ -19,12 +20,42 @@ import { progressBar } from '../progress.js';
 
 const DARKNET_URL = 'https://raw.githubusercontent.com/ml5js/ml5-data-and-models/main/models/darknetclassifier/darknettiny/';
 
-/** Friendly names by depth: what the layers at each scale tend to paint when amplified. */
-const DARKNET_STYLES: readonly { name: string; tensor: string; description: string }[] = [
-  { name: 'strokes', tensor: 'leaky_re_lu_2', description: 'brush strokes and edges (1/2 scale)' },
-  { name: 'patterns', tensor: 'leaky_re_lu_6', description: 'ornaments and textures (1/4 scale)' },
-  { name: 'eyes', tensor: 'leaky_re_lu_8', description: 'eyes, fur and scales (1/8 scale)' },
-  { name: 'creatures', tensor: 'leaky_re_lu_13', description: 'animals, faces and buildings (1/16 scale)' },
+/**
+ * Every layer's friendly name: what it paints when a portrait is dreamed on it (judged on
+ * dreams of generated portraits; the scale is the layer's size relative to the picture).
+ */
+const DARKNET_LAYERS: Readonly<Record<string, { name: string; description: string }>> = {
+  leaky_re_lu_1: { name: 'grid', description: 'a fine woven grid (full scale)' },
+  leaky_re_lu_2: { name: 'hatching', description: 'diagonal hatching and edges (1/2 scale)' },
+  leaky_re_lu_3: { name: 'wax', description: 'smooth, waxy shading (1/4 scale)' },
+  leaky_re_lu_4: { name: 'clay', description: 'soft clay-like forms (1/4 scale)' },
+  leaky_re_lu_5: { name: 'fibres', description: 'wavy fibres and brush strokes (1/4 scale)' },
+  leaky_re_lu_6: { name: 'quilt', description: 'quilted cells and bubbles (1/4 scale)' },
+  leaky_re_lu_7: { name: 'lattice', description: 'tubes, holes and lattices (1/8 scale)' },
+  leaky_re_lu_8: { name: 'irises', description: 'large eyes in swirling rings (1/8 scale)' },
+  leaky_re_lu_9: { name: 'whorls', description: 'concentric whorls and eyes (1/8 scale)' },
+  leaky_re_lu_10: { name: 'rings', description: 'rings, eyes and ripples; channel 66 paints peacock feathers (1/8 scale)' },
+  leaky_re_lu_11: { name: 'critters', description: 'small animal faces (1/16 scale)' },
+  leaky_re_lu_12: { name: 'pets', description: 'dogs, monkeys and owls, one per channel: 33 and 77 dogs, 500 owl eyes (1/16 scale)' },
+  leaky_re_lu_13: { name: 'menagerie', description: 'monkey and dog faces everywhere (1/16 scale)' },
+  leaky_re_lu_14: { name: 'beasts', description: 'fur, snouts and scales (1/16 scale)' },
+  leaky_re_lu_15: { name: 'spiders', description: 'hairy, leggy animals (1/16 scale)' },
+  logits: { name: 'classes', description: 'the 1000 ImageNet class scores; channel N is class N of labels.txt' },
+};
+
+/**
+ * The visitors' styles, tuned on generated portraits (256 px) to add structure while the
+ * face stays recognisable: the first is the default.
+ * Weights balance each term's gradient on a portrait (their mean |gradient| differs by
+ * up to 10x), so a blend shows both.
+ */
+export const DARKNET_STYLES: readonly DreamStyleEntry[] = [
+  { name: 'creatures', description: 'monkey and dog faces grow out of the portrait', terms: [{ layer: 'menagerie' }], octaves: 4, iterations: 6, step: 1.5, liveStep: 1 },
+  { name: 'eyes', description: 'eyes open everywhere, in swirling rings', terms: [{ layer: 'irises' }, { layer: 'whorls', weight: 0.08 }], octaves: 4, iterations: 5, step: 1, liveStep: 0.7 },
+  { name: 'feathers', description: 'peacock feathers and their eyes', terms: [{ layer: 'rings', channel: 66 }], octaves: 4, iterations: 6, step: 1.5, liveStep: 1 },
+  { name: 'dogs', description: 'puppies and dog faces', terms: [{ layer: 'pets', channel: 33 }, { layer: 'pets', channel: 77 }], octaves: 4, iterations: 6, step: 1.5, liveStep: 1 },
+  { name: 'patterns', description: 'ornaments, cells and lattices', terms: [{ layer: 'quilt' }, { layer: 'lattice', weight: 0.1 }], octaves: 3, iterations: 6, step: 1, liveStep: 0.7 },
+  { name: 'strokes', description: 'painterly brush strokes', terms: [{ layer: 'hatching' }, { layer: 'fibres', weight: 0.13 }], octaves: 3, iterations: 6, step: 1, liveStep: 0.7 },
 ];
 
 async function download(dir: string): Promise<string> {
@@ -66,8 +97,8 @@ export async function installDarknet(from: string | null, modelsDir: string): Pr
     const path = join(out, 'manifest.json');
     const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
     if (!manifest.dream) throw new Error('the converted classifier has no dream section');
-    const converted = manifest.dream.layers;
-    manifest.dream.layers = [...DARKNET_STYLES.filter((s) => converted.some((l) => l.tensor === s.tensor)), ...converted];
+    manifest.dream.layers = manifest.dream.layers.map((l) => ({ ...l, ...(DARKNET_LAYERS[l.tensor] ?? {}) }));
+    manifest.dream.styles = [...DARKNET_STYLES];
     manifest.dream.logits = 'logits';
     if (existsSync(join(out, 'labels.txt'))) manifest.dream.labels = 'labels.txt';
     const checked = ManifestSchema.parse(manifest);
@@ -96,7 +127,7 @@ export const models: Command = {
     if (verb !== 'fetch') throw new UsageError(`unknown verb '${verb}'`);
     if (name !== 'darknet-tiny') throw new UsageError(`unknown model '${name ?? ''}'; fetchable: darknet-tiny`);
     const manifest = await installDarknet(values.from ?? null, modelsDir);
-    process.stderr.write(`installed ${manifest.id} in ${join(modelsDir, manifest.id)}; dream with: npx portraits dream --model darknet-tiny --layer creatures ...\n`);
+    process.stderr.write(`installed ${manifest.id} in ${join(modelsDir, manifest.id)}; dream with: npx portraits dream --in PICTURE --out OUT.png [--style NAME] (portraits help dream lists the styles)\n`);
     return 0;
   },
 };

@@ -66,7 +66,7 @@ export { waitUntil } from '../support/wait.js';
 const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
 
 /**
- * A copy of the committed default model (and its critic, for the dream styles) whose
+ * A copy of the committed default model (with its critic, and the shipped dream network for the dream styles) whose
  * manifest names two directions, so the sliders have something to steer whether or not
  * `portraits directions` has been run on the committed model. Returns the models dir and the vectors.
  */
@@ -74,6 +74,7 @@ export async function modelsWithDirections(): Promise<{ dir: string; vectors: Re
   const dir = await mkdtemp(join(tmpdir(), 'portraits-tablet-models-'));
   await cp(join(MODELS, 'default-face'), join(dir, 'default-face'), { recursive: true });
   await cp(join(MODELS, 'default-face-critic'), join(dir, 'default-face-critic'), { recursive: true });
+  await cp(join(MODELS, 'darknet-tiny'), join(dir, 'darknet-tiny'), { recursive: true });
   const path = join(dir, 'default-face', 'manifest.json');
   const manifest = JSON.parse(await readFile(path, 'utf8')) as { generator: { latentSize: number }; directions?: unknown };
   const dim = manifest.generator.latentSize;

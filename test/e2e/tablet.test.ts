@@ -124,6 +124,7 @@ describe.skipIf(!chromium)('visitor tablet', { timeout: 120_000 }, () => {
       try {
         await t.page.waitForSelector('#connection[data-state="connected"]');
         await t.page.evaluate(() => window.__controller!.rendered());
+        const keep: Record<string, { x: number; y: number }> = {};
         for (const tab of ['features', 'dream', 'faces']) {
           await t.page.tap(`#tab-${tab}`);
           await sleep(300);
@@ -147,7 +148,21 @@ describe.skipIf(!chromium)('visitor tablet', { timeout: 120_000 }, () => {
           expect(Math.abs(layout.pad.w - layout.pad.h), 'the pad is square').toBeLessThan(2);
           expect(layout.pad.w, 'the pad is large').toBeGreaterThan(Math.min(viewport.width, viewport.height) * 0.45);
           await t.page.screenshot({ path: join(SHOTS, `controller-${name}-${tab}.png`) });
+          const placed = await t.page.evaluate(() => {
+            const capture = document.getElementById('capture')!.getBoundingClientRect();
+            const chips = [...document.querySelectorAll<HTMLElement>('#dream-styles .chip')].filter((el) => el.offsetParent !== null);
+            return { capture: { x: Math.round(capture.x), y: Math.round(capture.y), top: capture.top }, chips: chips.map((c) => ({ text: c.textContent, bottom: c.getBoundingClientRect().bottom })) };
+          });
+          keep[tab] = { x: placed.capture.x, y: placed.capture.y };
+          if (tab === 'dream') {
+            // The visitor styles, named for what they paint, all above the Keep button.
+            expect(placed.chips.map((c) => c.text)).toEqual(['Creatures', 'Eyes', 'Feathers', 'Dogs', 'Patterns', 'Strokes']);
+            for (const c of placed.chips) expect(c.bottom, `${name}: the ${c.text} chip stays above Keep`).toBeLessThanOrEqual(placed.capture.top);
+          }
         }
+        // The Keep button stays in place whichever tab is open.
+        expect(keep.dream, `${name}: Keep in place on the dream tab`).toEqual(keep.faces);
+        expect(keep.features, `${name}: Keep in place on the features tab`).toEqual(keep.faces);
         expect(t.errors).toEqual([]);
       } finally {
         await t.close();

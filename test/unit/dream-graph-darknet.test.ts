@@ -1,37 +1,27 @@
 /**
- * The dream-graph compiler on Darknet tiny (third-party, in ../shared; converted into a
- * temp folder by the project's TF.js converter, never committed): every max-pool output,
+ * The dream-graph compiler on Darknet tiny (the shipped dream network, models/darknet-tiny,
+ * converted from ../shared by `portraits models fetch`): every max-pool output,
  * the deepest activations and a class logit, checked with the net's activation pattern
  * frozen at the base point (see freezeActivations), which makes central differences exact.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installDarknet } from '../../cli/commands/models.js';
-import { listDreamLayers, type Objective } from '../../onnx-compilers/dream-graph/index.js';
+import { listDreamLayers, type SingleObjective as Objective } from '../../onnx-compilers/dream-graph/index.js';
 import { readModel, type ModelProto } from '../../onnx-compilers/proto.js';
 import { gradCheck } from '../support/onnx-nets.js';
-import { sharedPath } from '../support/shared.js';
 
-const source = sharedPath('models/darknet-tiny');
 const measured: string[] = [];
-let dir = '';
 let darknet: ModelProto;
 
 beforeAll(async () => {
-  if (!source) return;
-  dir = await mkdtemp(join(tmpdir(), 'dream-graph-darknet-'));
-  await installDarknet(source, dir);
-  darknet = await readModel(join(dir, 'darknet-tiny', 'model.onnx'));
+  darknet = await readModel(fileURLToPath(new URL('../../models/darknet-tiny/model.onnx', import.meta.url)));
 }, 120_000);
 
 afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
   if (measured.length) console.log(`dream-graph on Darknet tiny (max relative error, frozen pattern):\n${measured.join('\n')}`);
 });
 
-describe.skipIf(!source)('Darknet tiny', () => {
+describe('Darknet tiny', () => {
   it('every layer is differentiable and listed with channels and stride', () => {
     const layers = listDreamLayers(darknet);
     expect(layers.length).toBeGreaterThan(20);

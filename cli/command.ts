@@ -4,6 +4,8 @@ export interface Command {
   summary: string;
   /** Printed by `portraits help NAME` and on a usage error. */
   usage: string;
+  /** More for `portraits help NAME`, after the usage (e.g. the names a flag accepts, read from the models). */
+  details?(): Promise<string>;
   run(argv: string[]): Promise<number>;
 }
 

@@ -12,7 +12,8 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     const target = COMMANDS.find((c) => c.name === rest[0]);
-    process.stdout.write((target ? `${target.summary}\n\nusage: ${target.usage}` : help()) + '\n');
+    const details = target?.details ? await target.details() : '';
+    process.stdout.write((target ? `${target.summary}\n\nusage: ${target.usage}${details ? `\n${details}` : ''}` : help()) + '\n');
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);

@@ -1,7 +1,8 @@
 /**
  * `portraits doctor`: checks this machine for the installation, one line per check, each
  * problem with what to do about it. Node, the configuration, the model (manifest valid,
- * ONNX loads and runs one frame), the execution provider, free ports, Chromium, and, if a
+ * ONNX loads and runs one frame), the dream network (its styles compile and take a step),
+ * the execution provider, free ports, Chromium, and, if a
  * server answers, its /health (displays, heartbeats, GPU adapter, frame rate).
  * Exit code 1 when any check is an error; warnings alone exit 0.
  */
@@ -127,6 +128,36 @@ const checkModel: Check = async (ctx) => {
     await generator.session.release();
   }
   return out;
+};
+
+/** The dream network: which one, its styles, and the default style compiled and stepped once on a small picture. */
+const checkDream: Check = async (ctx) => {
+  const config = ctx.config;
+  if (!config) return [f('dream', 'error', 'skipped: the configuration is invalid')];
+  const { dreamModelId, readManifest, DEFAULT_DREAM_MODEL } = await import('../../server/models/registry.js');
+  const { DreamCatalogue } = await import('../../server/dream/styles.js');
+  const { DreamNet } = await import('../../server/dream/net.js');
+  const { noiseImage } = await import('../../server/dream/engine.js');
+  const generator = await readManifest(join(config.modelsDir, config.model)).catch(() => undefined);
+  const id = dreamModelId(config.modelsDir, config.dreamModel, generator);
+  const restore = `restore the shipped one with \`git checkout -- models/${DEFAULT_DREAM_MODEL}\``;
+  if (!id) return [f('dream', 'warn', `no dream network: models/${DEFAULT_DREAM_MODEL} is missing and the model names no critic; dreaming is off`, restore)];
+  let net;
+  try {
+    const dir = join(config.modelsDir, id);
+    const catalogue = new DreamCatalogue(id, dir, await readManifest(dir));
+    const style = catalogue.styles[0]!;
+    const started = performance.now();
+    net = await DreamNet.open(style.spec, 'cpu');
+    const { grad } = await net.gradient(noiseImage(64, 64, 1));
+    if (!grad.every(Number.isFinite)) throw new Error(`style '${style.name}' gives a gradient that is not finite`);
+    const ms = Math.round(performance.now() - started);
+    return [f('dream', 'ok', `${id}: styles ${catalogue.styles.map((s) => s.name).join(', ')}; '${style.name}' compiles and dreams a test step (${ms} ms)`)];
+  } catch (err) {
+    return [f('dream', 'error', `${id}: ${(err as Error).message.split('\n')[0]}`, id === DEFAULT_DREAM_MODEL ? restore : `fix models/${id} or set "dreamModel" to another dream network`)];
+  } finally {
+    await net?.dispose();
+  }
 };
 
 /** Vulkan drivers installed, by ICD file name; lavapipe (lvp) is a software driver. */
@@ -308,13 +339,13 @@ export async function runDoctor(options: DoctorOptions = {}, print: (line: strin
       }
     }
   }
-  for (const check of [checkModel, checkProvider, checkPorts, checkChromium, checkDisplay, checkPicture]) report(await check(ctx));
+  for (const check of [checkModel, checkDream, checkProvider, checkPorts, checkChromium, checkDisplay, checkPicture]) report(await check(ctx));
   return findings;
 }
 
 export const doctor: Command = {
   name: 'doctor',
-  summary: 'check this machine: Node, config, model, GPU provider, ports, Chromium, display; says what to fix',
+  summary: 'check this machine: Node, config, model, dream network, GPU provider, ports, Chromium, display; says what to fix',
   usage: 'portraits doctor [--config FILE] [--url http://HOST:PORT] [--json] [--port N] [--models-dir DIR] [--model ID] [--provider auto|webgpu|cpu] [any server flag]',
   async run(argv) {
     // Quiet the server modules' JSON logs: the doctor speaks in its own lines.

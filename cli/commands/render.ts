@@ -11,10 +11,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ROOT_DIR } from '../../server/config.js';
-import { DEFAULT_DREAM, dreamImage, type DreamSettings } from '../../server/dream/engine.js';
+import { dreamImage, type DreamSettings } from '../../server/dream/engine.js';
 import { ImageOps } from '../../server/dream/image-ops.js';
 import { DreamNet } from '../../server/dream/net.js';
-import { dreamSpec, dreamTensor, readManifest } from '../../server/models/registry.js';
+import { cliStyle, openCliDream, styleSettings } from '../dream-style.js';
 import type { PlanarImage } from '../../server/image/planar-image.js';
 import { describeCheck, UPSCALER_FAMILIES, type ConvertedUpscaler, type UpscaleFactor, type UpscalerFamily } from '../../server/upscale/converted.js';
 import { planName, stackToSize } from '../../server/upscale/plan.js';
@@ -31,7 +31,7 @@ import { progressBar, type Bar } from '../progress.js';
 const usage =
   'portraits render --seeds 1-300 --out DIR [--size 256] [--model default-face] [--upscaler esrgan-slim|esrgan-medium|off] [--models-dir DIR] [--cache-dir DIR]\n' +
   '       portraits render --out OUT.png [--seed 42] [--size 4096] [--model default-face] [--upscaler esrgan-medium|esrgan-slim] ' +
-  '[--tile 256] [--overlap 32] [--dream] [--dream-model ID] [--dream-layer NAME] [--dream-iterations N] [--dream-octaves N] ' +
+  '[--tile 256] [--overlap 32] [--dream] [--dream-model ID] [--dream-layer STYLE|LAYER|LAYER:N] [--dream-iterations N] [--dream-octaves N] ' +
   '[--dream-step S] [--dream-size PX] [--dpi 300] [--compare] [--models-dir DIR] [--cache-dir DIR]';
 
 const DEFAULTS = { seed: 42, size: 4096, compareSize: 256, tile: 256, overlap: 32, dreamSize: 128, dpi: 300 } as const;
@@ -58,12 +58,11 @@ export const render: Command = {
     const tile = numberFlag(values, 'tile', DEFAULTS.tile, int(8, 1024));
     const overlap = numberFlag(values, 'overlap', Math.min(DEFAULTS.overlap, Math.floor(tile / 2)), int(0, Math.floor(tile / 2)));
     const dreaming = values.dream === true || Object.keys(values).some((k) => k.startsWith('dream-'));
-    const dream: DreamSettings = {
-      octaves: numberFlag(values, 'dream-octaves', DEFAULT_DREAM.octaves, int(1, 12)),
-      octaveScale: DEFAULT_DREAM.octaveScale,
-      iterations: numberFlag(values, 'dream-iterations', DEFAULT_DREAM.iterations, int(1, 1000)),
-      step: numberFlag(values, 'dream-step', DEFAULT_DREAM.step, (n) => n > 0 && n <= 100),
-      jitter: DEFAULT_DREAM.jitter,
+    const optional = (key: string, check: (n: number) => boolean) => ((values as Record<string, unknown>)[key] === undefined ? undefined : numberFlag(values, key, 0, check));
+    const dreamFlags: Partial<DreamSettings> = {
+      octaves: optional('dream-octaves', int(1, 12)),
+      iterations: optional('dream-iterations', int(1, 1000)),
+      step: optional('dream-step', (n) => n > 0 && n <= 100),
       seed,
     };
     const dreamSize = numberFlag(values, 'dream-size', DEFAULTS.dreamSize, int(16, 2048));
@@ -80,12 +79,10 @@ export const render: Command = {
       const small = image;
       let dreamInfo: Record<string, unknown> | null = null;
       if (dreaming) {
-        const dreamId = values['dream-model'] ?? generator.manifest.related?.critic;
-        if (!dreamId) throw new UsageError(`model '${generator.id}' names no related critic to dream with; pass --dream-model ID`);
-        const dir = join(modelsDir, dreamId);
-        const manifest = await readManifest(dir);
-        const tensor = dreamTensor(manifest, values['dream-layer']);
-        const net = await DreamNet.open(dreamSpec(dir, manifest, tensor), 'cpu');
+        const network = await openCliDream(modelsDir, values['dream-model'], generator.manifest);
+        const style = cliStyle(network, values['dream-layer']);
+        const dream = styleSettings(style, dreamFlags);
+        const net = await DreamNet.open(style.spec, 'cpu');
         try {
           image = await ops.resize(image, dreamSize, dreamSize);
           const bar = progressBar('dream  ', dream.octaves * dream.iterations);
@@ -94,7 +91,7 @@ export const render: Command = {
         } finally {
           await net.dispose();
         }
-        dreamInfo = { model: dreamId, layer: values['dream-layer'] ?? manifest.dream?.layers[0]?.name ?? tensor, size: dreamSize, ...dream };
+        dreamInfo = { model: network.id, layer: style.name, size: dreamSize, ...dream };
       }
 
       const plan = compare ? stackToSize(image.width, size, [4]) : stackToSize(image.width, size);

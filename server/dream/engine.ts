@@ -4,11 +4,19 @@
  * small to full size, several iterations per octave, a step normalised by the mean
  * gradient magnitude, a random roll (jitter) before each step so the patterns do not
  * lock to the pixel grid, and the detail found at one octave carried up to the next.
+ *
+ * Two things keep a dream from blowing out its colours (after lucid / neural-dream):
+ * each step is taken in the picture's decorrelated colour space (colour.ts) with the
+ * gradient normalised band by band over a Laplacian pyramid (pyramid.ts), and after each
+ * octave the picture is held to the portrait's own colour statistics, so the dream adds
+ * structure and no colour cast.
  * Images are planar RGB in [0, 1]; the network's own input range is the net's business.
  */
 import { splitmix32 } from '../../common/random.js';
 import { clamp01, type PlanarImage } from '../image/planar-image.js';
+import { colourPreconditioner, holdColours, pictureBasis, type ColourBasis } from './colour.js';
 import type { ImageOps } from './image-ops.js';
+import { laplacianNormalise } from './pyramid.js';
 
 export interface GradientNet {
   /** The objective at `img` and its gradient with respect to `img` (same layout and size). */
@@ -28,9 +36,27 @@ export interface DreamSettings {
   jitter: number;
   /** Seeds the jitter, so the same settings give the same dream. */
   seed: number;
+  /**
+   * Keep the picture's colours: steps in its decorrelated colour space and its colour
+   * statistics held after every octave (false: plain RGB steps, for comparison).
+   */
+  keepColours: boolean;
+  /** Bands of the Laplacian pyramid the gradient is normalised over (1: one normalisation for the whole gradient). */
+  pyramid: number;
 }
 
-export const DEFAULT_DREAM: Readonly<DreamSettings> = Object.freeze({ octaves: 4, octaveScale: 1.4, iterations: 10, step: 1.5, jitter: 32, seed: 0 });
+export const DEFAULT_DREAM: Readonly<DreamSettings> = Object.freeze({ octaves: 4, octaveScale: 1.4, iterations: 10, step: 1.5, jitter: 32, seed: 0, keepColours: true, pyramid: 4 });
+
+/** How far a held dream may raise the portrait's light-dark spread (the contrast its structure adds). */
+export const DREAM_CONTRAST = 1.25;
+
+/** How a step shapes its gradient: the colour basis it steps in (null: RGB) and the pyramid bands. */
+export interface StepShape {
+  colour: ColourBasis | null;
+  pyramid: number;
+}
+
+const RGB_STEP: StepShape = { colour: null, pyramid: 1 };
 
 /** Circular shift by (dx, dy) pixels, planar RGB. */
 export function roll(img: PlanarImage, dx: number, dy: number): PlanarImage {
@@ -49,12 +75,30 @@ export function roll(img: PlanarImage, dx: number, dy: number): PlanarImage {
   return { data: out, width: w, height: h };
 }
 
-/** One normalised gradient-ascent step with jitter, in place on a copy; returns the new image and objective. */
-export async function dreamStep(net: GradientNet, img: PlanarImage, step: number, jitter: number, random: () => number): Promise<{ image: PlanarImage; objective: number }> {
+/**
+ * The ascent direction from a raw gradient: into the decorrelated colour space, each
+ * pyramid band to unit RMS, back to RGB. In place when nothing changes its size.
+ */
+export function shapeGradient(grad: Float32Array, width: number, height: number, shape: StepShape): Float32Array {
+  const plane = width * height;
+  const pre = shape.colour ? colourPreconditioner(shape.colour) : null;
+  pre?.toDecorrelated(grad, plane);
+  const out = shape.pyramid > 1 ? laplacianNormalise(grad, width, height, 3, shape.pyramid) : grad;
+  pre?.fromDecorrelated(out, plane);
+  return out;
+}
+
+/**
+ * One normalised gradient-ascent step with jitter, on a copy; returns the new image and
+ * objective. The direction is shaped by `shape` (default: plain RGB, one normalisation);
+ * its mean magnitude is then `step` / 255.
+ */
+export async function dreamStep(net: GradientNet, img: PlanarImage, step: number, jitter: number, random: () => number, shape: StepShape = RGB_STEP): Promise<{ image: PlanarImage; objective: number }> {
   const ox = jitter > 0 ? Math.floor(random() * (2 * jitter + 1)) - jitter : 0;
   const oy = jitter > 0 ? Math.floor(random() * (2 * jitter + 1)) - jitter : 0;
   const shifted = ox || oy ? roll(img, ox, oy) : { data: img.data.slice(), width: img.width, height: img.height };
-  const { objective, grad } = await net.gradient(shifted);
+  const { objective, grad: raw } = await net.gradient(shifted);
+  const grad = shapeGradient(raw, img.width, img.height, shape);
   let mean = 0;
   for (let i = 0; i < grad.length; i++) mean += Math.abs(grad[i]!);
   mean /= grad.length;
@@ -72,6 +116,14 @@ export interface DreamProgress {
   objective: number;
 }
 
+/** Whose colours a dream keeps (with settings.keepColours), and how much light-dark spread it may add. */
+export interface ColourHold {
+  /** Default: the picture being dreamed. A zoom passes the portrait's, so fed-back frames cannot drift. */
+  colours?: ColourBasis;
+  /** Default DREAM_CONTRAST. */
+  contrast?: number | undefined;
+}
+
 /** Dreams one image with the octave pyramid; `onStep` reports progress (CLI progress bars). */
 export async function dreamImage(
   net: GradientNet,
@@ -79,6 +131,7 @@ export async function dreamImage(
   base: PlanarImage,
   settings: DreamSettings,
   onStep?: (p: DreamProgress) => void,
+  hold: ColourHold = {},
 ): Promise<PlanarImage> {
   const random = splitmix32(settings.seed);
   const sizes: [number, number][] = [];
@@ -91,6 +144,10 @@ export async function dreamImage(
   }
   sizes.reverse();
   const total = sizes.length * settings.iterations;
+  // The portrait's colours: the basis the steps take and the statistics each octave is held to.
+  const colour = settings.keepColours ? (hold.colours ?? pictureBasis(base)) : null;
+  const contrast = hold.contrast ?? DREAM_CONTRAST;
+  const shape: StepShape = { colour, pyramid: settings.pyramid };
   let detail: PlanarImage | null = null;
   let done = 0;
   let result = base;
@@ -104,10 +161,11 @@ export async function dreamImage(
     let current = src;
     const jitter = Math.max(1, Math.round((settings.jitter * w) / base.width));
     for (let it = 0; it < settings.iterations; it++) {
-      const r = await dreamStep(net, current, settings.step, jitter, random);
+      const r = await dreamStep(net, current, settings.step, jitter, random, shape);
       current = r.image;
       onStep?.({ octave, iteration: it, done: ++done, total, objective: r.objective });
     }
+    if (colour) holdColours(current, hold.colours ?? pictureBasis(octaveBase), { contrast });
     const d = new Float32Array(current.data.length);
     for (let i = 0; i < d.length; i++) d[i] = current.data[i]! - octaveBase.data[i]!;
     detail = { data: d, width: w, height: h };

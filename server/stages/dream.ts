@@ -2,8 +2,12 @@
  * The live dream pass. 'gentle' dreams each portrait a little and carries the dreamed
  * detail from frame to frame (decaying), so patterns grow and drift with the face
  * instead of flickering; 'zoom' feeds its own last output back in, slightly zoomed and
- * turned, for the endless Inceptionism zoom, with a trace of the live portrait mixed in.
- * Octaves are cycled one per frame: multi-scale dreaming at the cost of one step.
+ * turned, for the endless Inceptionism zoom (server/dream/zoom.ts: a share of the live
+ * portrait blended back in and the picture held to the portrait's colour statistics,
+ * so it keeps its contrast and colours however long it runs).
+ * Octaves are cycled one per frame: multi-scale dreaming at the cost of one step. Each
+ * step is taken in the portrait's decorrelated colours with a pyramid-normalised
+ * gradient (server/dream/engine.ts), and the result keeps the portrait's colours.
  *
  * On a video wall (frames carry a slot, common/wall.ts) every node must dream the same
  * picture the same way: the jitter is seeded from the slot and the octave is slot modulo
@@ -14,9 +18,11 @@
  * the same slot (two tiles on one node) reuses the first one's result.
  */
 import { hashSeeds, splitmix32 } from '../../common/random.js';
-import { dreamStep } from '../dream/engine.js';
+import { holdColours, pictureBasis } from '../dream/colour.js';
+import { DREAM_CONTRAST, dreamStep, type StepShape } from '../dream/engine.js';
 import type { ImageOps } from '../dream/image-ops.js';
 import type { DreamLibrary } from '../dream/library.js';
+import { ZOOM_LIVE, zoomFeed, zoomHold } from '../dream/zoom.js';
 import { need, type FrameJob, type Stage } from './stage.js';
 import type { PlanarImage } from '../image/planar-image.js';
 
@@ -36,12 +42,13 @@ interface Carried {
   out: PlanarImage | null;
 }
 
-/** Largest step per frame, in 1/255 image units, at strength 1. */
+/** Largest step per frame, in 1/255 image units, at strength 1 (times the style's liveStep). */
 const MAX_STEP = { gentle: 3, zoom: 6 } as const;
 /** How much of last frame's dreamed detail survives into this one. */
 const DETAIL_CARRY = 0.9;
-const ZOOM = { scale: 1.012, radians: 0.002, anchor: 0.04 } as const;
 const OCTAVE_SCALE = 1.4;
+/** Laplacian pyramid bands the live gradient is normalised over. */
+const PYRAMID = 3;
 
 export class DreamStage implements Stage {
   readonly name = 'dream';
@@ -75,7 +82,9 @@ export class DreamStage implements Stage {
     const size = this.opts.size;
     const image = need(job, 'image', this.name);
     const base = image.width === size && image.height === size ? image : await this.ops.resize(image, size, size);
-    const step = settings.strength * MAX_STEP[settings.mode];
+    const step = settings.strength * MAX_STEP[settings.mode] * (this.library.resolve(settings.style)?.tuning.liveStep ?? 1);
+    const portrait = pictureBasis(base);
+    const shape: StepShape = { colour: portrait, pyramid: PYRAMID };
     const octave = (slot ?? this.frameNo++) % settings.octaves;
     const random = slot === undefined ? this.random : splitmix32(hashSeeds(0x5eed, slot));
 
@@ -85,11 +94,12 @@ export class DreamStage implements Stage {
       const detail = carried.detail;
       if (detail?.length === src.data.length) for (let i = 0; i < src.data.length; i++) src.data[i] = src.data[i]! + detail[i]! * DETAIL_CARRY;
     } else {
-      src = carried.previous?.width === size ? await this.ops.zoomRotate(carried.previous, ZOOM.scale, ZOOM.radians) : { data: base.data.slice(), width: size, height: size };
-      for (let i = 0; i < src.data.length; i++) src.data[i] = src.data[i]! * (1 - ZOOM.anchor) + base.data[i]! * ZOOM.anchor;
+      src = await zoomFeed(this.ops, carried.previous?.width === size ? carried.previous : null, base, ZOOM_LIVE);
     }
 
-    const out = await this.stepAtOctave(net, src, step, octave, random);
+    const out = await this.stepAtOctave(net, src, step, octave, random, shape);
+    if (settings.mode === 'gentle') holdColours(out, portrait, { contrast: DREAM_CONTRAST });
+    else zoomHold(out, portrait, ZOOM_LIVE);
     if (settings.mode === 'gentle') {
       const detail = new Float32Array(out.data.length);
       for (let i = 0; i < detail.length; i++) detail[i] = out.data[i]! - base.data[i]!;
@@ -116,12 +126,12 @@ export class DreamStage implements Stage {
   }
 
   /** One dream step at octave `o`: computed on a smaller copy, its change carried back up. */
-  private async stepAtOctave(net: Parameters<typeof dreamStep>[0], src: PlanarImage, step: number, o: number, random: () => number): Promise<PlanarImage> {
+  private async stepAtOctave(net: Parameters<typeof dreamStep>[0], src: PlanarImage, step: number, o: number, random: () => number, shape: StepShape): Promise<PlanarImage> {
     const jitter = Math.max(1, Math.round(src.width / 16));
-    if (o === 0) return (await dreamStep(net, src, step, jitter, random)).image;
+    if (o === 0) return (await dreamStep(net, src, step, jitter, random, shape)).image;
     const w = Math.max(16, Math.round(src.width / OCTAVE_SCALE ** o));
     const small = await this.ops.resize(src, w, w);
-    const dreamed = (await dreamStep(net, small, step, Math.max(1, Math.round(jitter / OCTAVE_SCALE ** o)), random)).image;
+    const dreamed = (await dreamStep(net, small, step, Math.max(1, Math.round(jitter / OCTAVE_SCALE ** o)), random, shape)).image;
     for (let i = 0; i < dreamed.data.length; i++) dreamed.data[i] = dreamed.data[i]! - small.data[i]!;
     const change = await this.ops.resize(dreamed, src.width, src.height);
     const out = new Float32Array(src.data.length);

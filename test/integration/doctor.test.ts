@@ -154,6 +154,13 @@ describe('portraits doctor', () => {
     const findings = await runDoctor({ overrides: { modelsDir, port: '0' }, url: 'http://127.0.0.1:9', env: { ...doctorEnv, PORTRAITS_CHROMIUM: '/nonexistent/chromium' } });
     expect(byCheck(findings, 'display')).toMatchObject([{ level: 'warn', message: 'no Portraits server answers at http://127.0.0.1:9/health' }]);
     expect(byCheck(findings, 'chromium')).toMatchObject([{ level: 'error', fix: expect.stringMatching(/apt-get install chromium/) }]);
+    // The tiny models folder has no dream network: dreaming is off, a warning that says how to restore it.
+    expect(byCheck(findings, 'dream')).toMatchObject([{ level: 'warn', fix: expect.stringMatching(/git checkout -- models\/darknet-tiny/) }]);
+  });
+
+  it('checks the shipped dream network: its styles compile and take a step', async () => {
+    const findings = await runDoctor({ overrides: { modelsDir: join(ROOT_DIR, 'models'), port: '0' }, url: 'http://127.0.0.1:9', env: doctorEnv, discover: false });
+    expect(byCheck(findings, 'dream')).toMatchObject([{ level: 'ok', message: expect.stringMatching(/^darknet-tiny: styles creatures, eyes, feathers, dogs, patterns, strokes; 'creatures' compiles and dreams a test step/) }]);
   });
 
   it('names the broken piece of a models folder', async () => {

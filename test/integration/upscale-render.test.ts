@@ -50,7 +50,7 @@ describe('portraits render', () => {
     expect(await main(['render', '--seed', '7', '--size', '128', '--out', plain, ...fast])).toBe(0);
     expect(await main(['render', '--seed', '7', '--size', '128', '--out', dreamed, '--dream-iterations', '3', '--dream-octaves', '1', '--dream-size', '64', '--dream-step', '4', ...fast])).toBe(0);
     const settings = settingsOf((await sharp(dreamed).metadata()).xmp!.toString('utf8'));
-    expect(settings.dream).toMatchObject({ model: 'default-face-critic', size: 64, iterations: 3, octaves: 1 });
+    expect(settings.dream).toMatchObject({ model: 'darknet-tiny', layer: 'creatures', size: 64, iterations: 3, octaves: 1, keepColours: true });
     const [a, b] = await Promise.all([sharp(plain).raw().toBuffer(), sharp(dreamed).raw().toBuffer()]);
     let d = 0;
     for (let i = 0; i < a.length; i++) d += Math.abs(a[i]! - b[i]!);

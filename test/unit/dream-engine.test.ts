@@ -36,7 +36,7 @@ describe('dream engine', () => {
     const base = noiseImage(48, 40, 1);
     const before = (await net.gradient(base)).objective;
     const seen: number[] = [];
-    const out = await dreamImage(net, ops, base, { octaves: 3, octaveScale: 1.4, iterations: 5, step: 3, jitter: 4, seed: 1 }, (p) => seen.push(p.objective));
+    const out = await dreamImage(net, ops, base, { octaves: 3, octaveScale: 1.4, iterations: 5, step: 3, jitter: 4, seed: 1, keepColours: false, pyramid: 3 }, (p) => seen.push(p.objective));
     const after = (await net.gradient(out)).objective;
     expect(out.width).toBe(48);
     expect(out.height).toBe(40);
@@ -48,7 +48,7 @@ describe('dream engine', () => {
 
   it('is deterministic for the same seed, and the seed matters', async () => {
     const base = noiseImage(32, 32, 2);
-    const s = { octaves: 2, octaveScale: 1.4, iterations: 3, step: 2, jitter: 4, seed: 5 };
+    const s = { octaves: 2, octaveScale: 1.4, iterations: 3, step: 2, jitter: 4, seed: 5, keepColours: true, pyramid: 3 };
     const a = await dreamImage(net, ops, base, s);
     const b = await dreamImage(net, ops, base, s);
     const c = await dreamImage(net, ops, base, { ...s, seed: 6 });

@@ -1,44 +1,62 @@
 /**
- * Milliseconds per DeepDream step (forward + backward + normalised update, with jitter)
- * at 256x256 on the CPU, for every style of the default dream network.
+ * Milliseconds per DeepDream step on the CPU for every visitor style of a dream network
+ * (with --which all, every layer too): the whole step as the live pass and the CLI take it
+ * (forward + backward, the gradient into the picture's decorrelated colours and normalised
+ * over a Laplacian pyramid, the update, with jitter), and how much of that is the shaping
+ * (colour + pyramid) rather than the network.
  *
- *   npx tsx bench/dream.bench.ts [--size 256] [--steps 20] [--model default-face-critic]
+ *   npx tsx bench/dream.bench.ts [--size 256] [--steps 20] [--model darknet-tiny] [--which styles|all]
  */
 import os from 'node:os';
 import { join } from 'node:path';
 import { splitmix32 } from '../common/random.js';
 import { ROOT_DIR } from '../server/config.js';
-import { dreamStep, noiseImage } from '../server/dream/engine.js';
+import { pictureBasis } from '../server/dream/colour.js';
+import { dreamStep, noiseImage, shapeGradient, type StepShape } from '../server/dream/engine.js';
 import { DreamNet } from '../server/dream/net.js';
-import { dreamSpec, readManifest } from '../server/models/registry.js';
+import { DreamCatalogue } from '../server/dream/styles.js';
+import { DEFAULT_DREAM_MODEL, readManifest } from '../server/models/registry.js';
 import { benchOptions } from './support/options.js';
 
 const { values } = benchOptions(import.meta.url, 'Milliseconds per DeepDream step on the CPU, for every style of a dream network.', {
   size: { default: 256, help: 'picture side, px' },
   steps: { default: 20, help: 'timed steps per style' },
-  model: { default: 'default-face-critic', help: 'the dream network (a folder in models/)' },
+  model: { default: DEFAULT_DREAM_MODEL, help: 'the dream network (a folder in models/)' },
+  which: { default: 'styles', help: "'styles' (the curated visitor styles) or 'all' (every layer as well)" },
 });
 const { size, steps } = values;
 const dir = join(ROOT_DIR, 'models', values.model);
 const manifest = await readManifest(dir);
+const catalogue = new DreamCatalogue(values.model, dir, manifest);
+const styles = [...catalogue.styles, ...(values.which === 'all' && manifest.dream?.styles?.length ? catalogue.layerNames().map((n) => catalogue.resolve(n)) : [])];
 
 console.log(`dream step bench: ${size}x${size}, ${steps} steps per style, model ${manifest.id}, CPU`);
-console.log(`machine: ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, node ${process.version}`);
-for (const layer of manifest.dream?.layers ?? []) {
+console.log(`machine: ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}`);
+const base = noiseImage(size, size, 1, 0.2);
+const shape: StepShape = { colour: pictureBasis(base), pyramid: 4 };
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+for (const style of styles) {
   const t0 = performance.now();
-  const net = await DreamNet.open(dreamSpec(dir, manifest, layer.tensor), 'cpu');
+  const net = await DreamNet.open(style.spec, 'cpu');
   const compileMs = performance.now() - t0;
   const random = splitmix32(1);
-  let img = noiseImage(size, size, 1);
-  img = (await dreamStep(net, img, 1.5, 8, random)).image; // warm-up
+  let img = (await dreamStep(net, base, 1.5, 8, random, shape)).image; // warm-up
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const s = performance.now();
-    img = (await dreamStep(net, img, 1.5, 8, random)).image;
+    img = (await dreamStep(net, img, 1.5, 8, random, shape)).image;
     times.push(performance.now() - s);
   }
-  times.sort((a, b) => a - b);
+  const { grad } = await net.gradient(img);
+  const shaping: number[] = [];
+  for (let i = 0; i < Math.min(steps, 10); i++) {
+    const s = performance.now();
+    shapeGradient(grad.slice(), size, size, shape);
+    shaping.push(performance.now() - s);
+  }
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  console.log(`  ${layer.name.padEnd(10)} (${layer.tensor}): ${mean.toFixed(1)} ms/step mean, p50 ${times[Math.floor(times.length / 2)]!.toFixed(1)} ms, compile+load ${compileMs.toFixed(0)} ms`);
+  console.log(
+    `  ${style.name.padEnd(10)} (${style.kind}): ${mean.toFixed(1)} ms/step mean, p50 ${median(times).toFixed(1)} ms, of which colour + pyramid ${median(shaping).toFixed(1)} ms; compile+load ${compileMs.toFixed(0)} ms`,
+  );
   await net.dispose();
 }

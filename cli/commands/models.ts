@@ -119,8 +119,9 @@ export const models: Command = {
     const [verb = 'list', name] = positionals;
     if (verb === 'list') {
       for (const m of await listModels(modelsDir)) {
-        const styles = m.manifest.dream?.layers.map((l) => l.name).join(', ');
-        process.stdout.write(`${m.id.padEnd(22)} ${m.manifest.kind.padEnd(11)} ${styles ? `dream styles: ${styles}` : ''}\n`);
+        const dream = m.manifest.dream;
+        const styles = dream?.styles?.length ? `dream styles: ${dream.styles.map((s) => s.name).join(', ')}; layers: ` : 'dream layers: ';
+        process.stdout.write(`${m.id.padEnd(22)} ${m.manifest.kind.padEnd(11)} ${dream ? `${styles}${dream.layers.map((l) => l.name).join(', ')}` : ''}\n`.replace(/ +\n$/, '\n'));
       }
       return 0;
     }

@@ -32,7 +32,10 @@ export class DreamNet implements GradientNet {
     const source = decodeModel(await readFile(spec.file));
     const compiled = compileDreamGraph(source, spec.objective, { input: spec.input });
     const label = `${spec.file} ${describeObjective(spec.objective)}`;
-    const session = await ModelSession.fromBytes(encodeModel(compiled), label, provider, {
+    // onnxruntime's WebGPU provider has no MaxPool with an Indices output, which the compiled
+    // backward pass of a max-pooling network (Darknet tiny) uses: such graphs run on the CPU.
+    const needsCpu = compiled.graph?.node?.some((n) => n.opType === 'MaxPool' && (n.output?.length ?? 0) > 1) ?? false;
+    const session = await ModelSession.fromBytes(encodeModel(compiled), label, needsCpu ? 'cpu' : provider, {
       inputs: [{ name: 'image' }],
       outputs: [{ name: 'objective' }, { name: 'grad' }],
     });

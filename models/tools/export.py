@@ -29,6 +29,7 @@ import torch
 import torch.nn as nn
 
 import export_style
+import style_checkpoint
 from model_card import write_card
 from model_files import MAX_FILE_BYTES, UTKFACE, describe_files, write_manifest
 from networks import Critic, Generator, TrunkFeatures, count_params, recalibrate_batchnorm
@@ -216,7 +217,7 @@ def main(argv=None):
 
     # Before loading: a trainer that is still running may replace the file meanwhile (atomically).
     ckpt_time = datetime.datetime.fromtimestamp(os.path.getmtime(ckpt_path), datetime.timezone.utc)
-    ck = torch.load(ckpt_path, map_location="cpu")
+    ck = style_checkpoint.load(ckpt_path, map_location="cpu")  # a style checkpoint's critic is in its companion file
     style = export_style.is_style_checkpoint(ck)
     settings = ck["settings"]
     # Terms first: a model whose data terms are unknown is not exported at all.

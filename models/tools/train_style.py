@@ -6,8 +6,8 @@ stopped. A checkpoint made at 64 px grows to 128 px when --resolution 128 asks f
 generator's new RGB layer starts at zero (the picture is kept) and the critic fades its new
 input layer in over --fade-kimg.
 
-Compact checkpoint (committed, <= 40 MB): G, EMA G and D in fp16; Adam's second moments in bfloat16,
-keyed by parameter name so they survive growth. EMA snapshots for choosing the best model by a
+Compact checkpoint (committed, two files under 20 MB each, see style_checkpoint.py): G, EMA G and
+D in fp16; Adam's second moments in bfloat16, keyed by parameter name so they survive growth. EMA snapshots for choosing the best model by a
 held-out metric go to OUT/snapshots/ (not committed).
 
 Held out: 1,000 photos chosen by a fixed seed never reach training; their file names are
@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from plots import save_curves, save_grid
 from progress import Progress
+import style_checkpoint
 from style_networks import StyleCritic, StyleGenerator, count_params, gflops_per_image
 from train import diff_augment, load_data
 
@@ -129,7 +130,7 @@ def main(argv=None):
     if args.resume:
         if not os.path.exists(args.checkpoint):
             sys.exit(f"portraits train: --resume but {args.checkpoint} does not exist")
-        ck = torch.load(args.checkpoint)
+        ck = style_checkpoint.load(args.checkpoint)
         state = ck["state"]
         G, D = StyleGenerator(max_res=state["res"]), StyleCritic(state["res"])
         unpack_state(G, ck["G"]); unpack_state(D, ck["D"])
@@ -196,12 +197,9 @@ def main(argv=None):
 
     def save_checkpoint():
         session["to_images"] = state["images"]
-        tmp = args.checkpoint + ".tmp"
-        os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint)), exist_ok=True)
-        torch.save({"format": "portraits-style-checkpoint/1", "G": pack_state(G), "G_ema": pack_state(G_ema),
-                    "D": pack_state(D), "opt_g": pack_adam(opt_g, G), "opt_d": pack_adam(opt_d, D),
-                    "state": state, "holdout": holdout_files, "settings": settings}, tmp)
-        os.replace(tmp, args.checkpoint)
+        style_checkpoint.save({"format": "portraits-style-checkpoint/1", "G": pack_state(G), "G_ema": pack_state(G_ema),
+                               "D": pack_state(D), "opt_g": pack_adam(opt_g, G), "opt_d": pack_adam(opt_d, D),
+                               "state": state, "holdout": holdout_files, "settings": settings}, args.checkpoint)
 
     def save_snapshot():
         snap = os.path.join(args.out, "snapshots", f"ema-{state['images'] // 1000:05d}k.pt")
@@ -296,7 +294,8 @@ def main(argv=None):
     save_checkpoint()
     save_snapshot()
     print(f"stopped: {state['step']} steps, {state['images']:,} images in all ({state['seconds'] / 3600:.2f} h); "
-          f"checkpoint {args.checkpoint} ({os.path.getsize(args.checkpoint) / 1e6:.1f} MB)", file=sys.stderr)
+          f"checkpoint {args.checkpoint} and {style_checkpoint.companion(args.checkpoint)} "
+          f"({style_checkpoint.size_bytes(args.checkpoint) / 1e6:.1f} MB together)", file=sys.stderr)
 
 
 if __name__ == "__main__":

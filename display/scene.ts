@@ -8,29 +8,11 @@
  * screen), the blend is drawn at the picture's own size and enlarged to the screen by the
  * edge-aware passes of display/upscale.ts instead of bilinear filtering.
  */
-import {
-  Mesh,
-  OrthographicCamera,
-  PlaneGeometry,
-  Scene,
-  ShaderMaterial,
-  Vector2,
-  WebGLRenderer,
-  WebGLRenderTarget,
-  LinearFilter,
-  type Texture,
-} from 'three';
+import { Vector2, WebGLRenderer, type Texture, type WebGLRenderTarget } from 'three';
+import { placedQuadVertex, ShaderPass } from './pass.js';
+import { pictureTarget } from './texture.js';
 import { EdgeAwareUpscaler } from './upscale.js';
 
-const vertexShader = /* glsl */ `
-  uniform vec2 uScale;
-  uniform vec2 uOffset;
-  varying vec2 vUv;
-  void main() {
-    vUv = uv;
-    gl_Position = vec4(position.xy * uScale + uOffset, 0.0, 1.0);
-  }
-`;
 
 const fragmentShader = /* glsl */ `
   uniform sampler2D uFrom;
@@ -60,10 +42,7 @@ const MAX_PIXEL_RATIO = 2;
 export class Stage {
   readonly renderer: WebGLRenderer;
   readonly uniforms: BlendUniforms;
-  private readonly scene = new Scene();
-  private readonly camera = new OrthographicCamera(-1, 1, 1, -1, 0, 1);
-  private readonly geometry = new PlaneGeometry(2, 2);
-  private readonly material: ShaderMaterial;
+  private readonly blend: ShaderPass;
   private picture = { width: 1, height: 1 };
   /** The blend at the picture's own size, enlarged to the screen by `upscaler`; null: bilinear straight to the screen. */
   private readonly edgeAware: { upscaler: EdgeAwareUpscaler; blended: WebGLRenderTarget } | null;
@@ -80,16 +59,13 @@ export class Stage {
       uScale: { value: new Vector2(1, 1) },
       uOffset: { value: new Vector2(0, 0) },
     };
-    this.material = new ShaderMaterial({ uniforms: { ...this.uniforms }, vertexShader, fragmentShader, depthTest: false, depthWrite: false });
-    const quad = new Mesh(this.geometry, this.material);
-    quad.frustumCulled = false;
-    this.scene.add(quad);
+    this.blend = new ShaderPass(placedQuadVertex, fragmentShader, { ...this.uniforms });
     this.edgeAware =
       options.edgeAware === false
         ? null
         : {
             upscaler: new EdgeAwareUpscaler(),
-            blended: new WebGLRenderTarget(1, 1, { depthBuffer: false, stencilBuffer: false, generateMipmaps: false, minFilter: LinearFilter, magFilter: LinearFilter }),
+            blended: pictureTarget(),
           };
     this.resize();
   }
@@ -134,8 +110,7 @@ export class Stage {
       upscaler.draw(this.renderer, blended.texture, this.picture.width, this.picture.height, onScreen.width, onScreen.height, { scale, offset: this.uniforms.uOffset.value, dim });
       return;
     }
-    this.renderer.setRenderTarget(null);
-    this.renderer.render(this.scene, this.camera);
+    this.blend.draw(this.renderer, null);
   }
 
   /**
@@ -150,8 +125,7 @@ export class Stage {
     this.uniforms.uDim.value = 1;
     this.uniforms.uScale.value.set(1, 1);
     this.uniforms.uOffset.value.set(0, 0);
-    this.renderer.setRenderTarget(target);
-    this.renderer.render(this.scene, this.camera);
+    this.blend.draw(this.renderer, target);
     this.renderer.setRenderTarget(null);
     this.uniforms.uDim.value = dim;
     this.uniforms.uOffset.value.copy(offset);
@@ -159,8 +133,7 @@ export class Stage {
   }
 
   dispose(): void {
-    this.geometry.dispose();
-    this.material.dispose();
+    this.blend.dispose();
     this.edgeAware?.upscaler.dispose();
     this.edgeAware?.blended.dispose();
     this.renderer.dispose();

@@ -39,6 +39,11 @@ export function blackTexture(): Texture {
   return texture;
 }
 
+/** A render target for a picture: colour only, no mipmaps, linear filtering; sized later with setSize. */
+export function pictureTarget(): WebGLRenderTarget {
+  return new WebGLRenderTarget(1, 1, { depthBuffer: false, stencilBuffer: false, generateMipmaps: false, minFilter: LinearFilter, magFilter: LinearFilter });
+}
+
 /**
  * Two render targets used in turn to freeze "what is on screen now": the newest
  * snapshot is read as the blend's starting picture while the other one is free for
@@ -49,15 +54,7 @@ export class Snapshots {
   private next = 0;
 
   constructor() {
-    const make = () =>
-      new WebGLRenderTarget(1, 1, {
-        depthBuffer: false,
-        stencilBuffer: false,
-        generateMipmaps: false,
-        minFilter: LinearFilter,
-        magFilter: LinearFilter,
-      });
-    this.targets = [make(), make()];
+    this.targets = [pictureTarget(), pictureTarget()];
   }
 
   /** The free target, sized to `width` x `height`; the caller renders into it and then reads it. */

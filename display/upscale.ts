@@ -18,27 +18,10 @@
  *   pixel, as large as keeps every channel inside its cross neighbourhood's min and max
  *   (solved in closed form), capped by the sharpness.
  */
-import {
-  LinearFilter,
-  Mesh,
-  OrthographicCamera,
-  PlaneGeometry,
-  Scene,
-  ShaderMaterial,
-  Vector2,
-  WebGLRenderTarget,
-  type IUniform,
-  type Texture,
-  type WebGLRenderer,
-} from 'three';
+import { Vector2, type Texture, type WebGLRenderer } from 'three';
+import { fullQuadVertex, placedQuadVertex, ShaderPass } from './pass.js';
+import { pictureTarget } from './texture.js';
 
-const fullQuadVertex = /* glsl */ `
-  varying vec2 vUv;
-  void main() {
-    vUv = uv;
-    gl_Position = vec4(position.xy, 0.0, 1.0);
-  }
-`;
 
 const resampleFragment = /* glsl */ `
   uniform sampler2D uSource;
@@ -114,15 +97,6 @@ const resampleFragment = /* glsl */ `
   }
 `;
 
-const sharpenVertex = /* glsl */ `
-  uniform vec2 uScale;
-  uniform vec2 uOffset;
-  varying vec2 vUv;
-  void main() {
-    vUv = uv;
-    gl_Position = vec4(position.xy * uScale + uOffset, 0.0, 1.0);
-  }
-`;
 
 const sharpenFragment = /* glsl */ `
   uniform sampler2D uSource;
@@ -151,29 +125,6 @@ const sharpenFragment = /* glsl */ `
   }
 `;
 
-/** One shader over one quad, drawn with its own scene. */
-class Pass {
-  readonly material: ShaderMaterial;
-  private readonly scene = new Scene();
-  private readonly mesh: Mesh;
-
-  constructor(vertexShader: string, fragmentShader: string, uniforms: Record<string, IUniform>, geometry: PlaneGeometry) {
-    this.material = new ShaderMaterial({ uniforms, vertexShader, fragmentShader, depthTest: false, depthWrite: false });
-    this.mesh = new Mesh(geometry, this.material);
-    this.mesh.frustumCulled = false;
-    this.scene.add(this.mesh);
-  }
-
-  draw(renderer: WebGLRenderer, camera: OrthographicCamera, target: WebGLRenderTarget | null): void {
-    renderer.setRenderTarget(target);
-    renderer.render(this.scene, camera);
-  }
-
-  dispose(): void {
-    this.material.dispose();
-  }
-}
-
 export interface OnScreen {
   /** Picture quad scale and offset in clip space, and brightness, as the blend would use them. */
   scale: Vector2;
@@ -185,19 +136,16 @@ export interface OnScreen {
 export const DEFAULT_SHARPNESS = 0.8;
 
 export class EdgeAwareUpscaler {
-  private readonly camera = new OrthographicCamera(-1, 1, 1, -1, 0, 1);
-  private readonly geometry = new PlaneGeometry(2, 2);
-  private readonly enlarged = new WebGLRenderTarget(1, 1, { depthBuffer: false, stencilBuffer: false, generateMipmaps: false, minFilter: LinearFilter, magFilter: LinearFilter });
-  private readonly resample: Pass;
-  private readonly sharpen: Pass;
+  private readonly enlarged = pictureTarget();
+  private readonly resample: ShaderPass;
+  private readonly sharpen: ShaderPass;
 
   constructor(sharpness = DEFAULT_SHARPNESS) {
-    this.resample = new Pass(fullQuadVertex, resampleFragment, { uSource: { value: null }, uSourceSize: { value: new Vector2(1, 1) } }, this.geometry);
-    this.sharpen = new Pass(
-      sharpenVertex,
+    this.resample = new ShaderPass(fullQuadVertex, resampleFragment, { uSource: { value: null }, uSourceSize: { value: new Vector2(1, 1) } });
+    this.sharpen = new ShaderPass(
+      placedQuadVertex,
       sharpenFragment,
       { uSource: { value: this.enlarged.texture }, uSourceSize: { value: new Vector2(1, 1) }, uSharpness: { value: sharpness }, uScale: { value: new Vector2(1, 1) }, uOffset: { value: new Vector2() }, uDim: { value: 1 } },
-      this.geometry,
     );
   }
 
@@ -210,19 +158,18 @@ export class EdgeAwareUpscaler {
     const r = this.resample.material.uniforms;
     r.uSource!.value = source;
     (r.uSourceSize!.value as Vector2).set(sourceWidth, sourceHeight);
-    this.resample.draw(renderer, this.camera, this.enlarged);
+    this.resample.draw(renderer, this.enlarged);
     const s = this.sharpen.material.uniforms;
     (s.uSourceSize!.value as Vector2).set(width, height);
     (s.uScale!.value as Vector2).copy(onScreen.scale);
     (s.uOffset!.value as Vector2).copy(onScreen.offset);
     s.uDim!.value = onScreen.dim;
-    this.sharpen.draw(renderer, this.camera, null);
+    this.sharpen.draw(renderer, null);
   }
 
   dispose(): void {
     this.resample.dispose();
     this.sharpen.dispose();
-    this.geometry.dispose();
     this.enlarged.dispose();
   }
 }

@@ -83,7 +83,8 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   cluster?.sharePresets(presets);
   const recorder = new LiveRecorder({ dir: config.recordingsDir, fps: config.fps, minFreeBytes: config.minFreeBytes });
   const oscSpace = buildAddressSpace();
-  const stages = [...maker.stages, ...buildDeliverStages({ displays, recorder })];
+  const deliver = buildDeliverStages({ displays, recorder });
+  const stages = [...maker.stages, ...deliver];
   // Tablets, attract mode and captures (docs/tablet.md).
   const visitors = await openVisitors({ config, store, generator, dreamStyles: library.styles.map((s) => ({ name: s.name, ...(s.description ? { description: s.description } : {}) })), ...(cluster ? { turnGate: cluster.turn } : {}) });
   const startedAt = Date.now();
@@ -231,7 +232,8 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
         osc?.close(),
         oscListen.close(),
         mdns?.close(),
-        disposeChain(stages).then(() => Promise.allSettled([maker.close(), library.dispose()])),
+        // The maker closes its own stages (the worker, or the main thread's making stages).
+        Promise.allSettled([maker.close(), disposeChain(deliver), library.dispose()]),
       ]);
       httpServer.closeAllConnections?.();
       for (const r of results) if (r.status === 'rejected') log.warn({ err: String(r.reason) }, 'error while closing');

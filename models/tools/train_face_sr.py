@@ -18,7 +18,6 @@ import argparse
 import copy
 import json
 import os
-import signal
 import sys
 import time
 
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 
 from face_sr import DarknetFeatures, FaceSR, PatchCritic, degrade, detail, gflops, to_tensor
 from progress import Progress
+from run_control import Every, StopFlag
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 VALIDATION = 48
@@ -159,13 +159,7 @@ def main(argv=None):
 
     session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "from_step": state["step"]}
     state["sessions"].append(session)
-    stop = {"now": False}
-
-    def on_signal(sig, _frame):
-        stop["now"] = True
-        print(f"signal {sig}: checkpointing and stopping", file=sys.stderr)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stop = StopFlag()
 
     def save_checkpoint():
         session["to_step"] = state["step"]
@@ -193,12 +187,12 @@ def main(argv=None):
 
     t0 = time.time()
     budget = args.minutes * 60
-    last_ckpt = last_sample = time.time()
+    sample_due, checkpoint_due = Every(args.sample_minutes), Every(args.checkpoint_minutes)
     prog = Progress(budget, "train", "s")
     steps_this_call = 0
     if state["step"] == 0:
         save_samples()
-    while not stop["now"] and time.time() - t0 < budget:
+    while not stop.now and time.time() - t0 < budget:
         if args.max_steps and steps_this_call >= args.max_steps:
             break
         step_t0 = time.time()
@@ -232,12 +226,10 @@ def main(argv=None):
         if state["step"] % 10 == 0:
             state["history"].append({"step": state["step"], "pix": float(loss_pix), "perc": float(loss_perc),
                                      "adv": float(loss_adv), "d": float(loss_d), "ms_per_step": round(dt * 1000, 1)})
-        if time.time() - last_sample > args.sample_minutes * 60:
+        if sample_due.due():
             save_samples()
-            last_sample = time.time()
-        if time.time() - last_ckpt > args.checkpoint_minutes * 60:
+        if checkpoint_due.due():
             save_checkpoint()
-            last_ckpt = time.time()
 
     prog.close()
     save_checkpoint()

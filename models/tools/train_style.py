@@ -19,7 +19,6 @@ import copy
 import json
 import os
 import random
-import signal
 import sys
 import time
 
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 
 from plots import save_curves, save_grid
 from progress import Progress
+from run_control import Every, StopFlag
 import style_checkpoint
 from style_networks import StyleCritic, StyleGenerator, count_params, gflops_per_image
 from train import diff_augment, load_data
@@ -187,13 +187,7 @@ def main(argv=None):
     fixed_z = torch.randn(64, G.z_dim, generator=torch.Generator().manual_seed(1234))
     session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "from_images": state["images"], "res": res}
     state["sessions"].append(session)
-    stop = {"now": False}
-
-    def on_signal(sig, _frame):
-        stop["now"] = True
-        print(f"signal {sig}: checkpointing and stopping", file=sys.stderr)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stop = StopFlag()
 
     def save_checkpoint():
         session["to_images"] = state["images"]
@@ -233,11 +227,11 @@ def main(argv=None):
 
     t0 = time.time()
     budget = args.minutes * 60
-    last_ckpt = last_snap = time.time()
+    sample_due, checkpoint_due = Every(args.sample_minutes), Every(args.checkpoint_minutes)
     prog = Progress(budget, "train", "s")
     b = args.batch
     steps_this_call = 0
-    while not stop["now"] and time.time() - t0 < budget:
+    while not stop.now and time.time() - t0 < budget:
         if args.max_steps and steps_this_call >= args.max_steps:
             break
         step_t0 = time.time()
@@ -283,12 +277,10 @@ def main(argv=None):
             state["history"].append({"step": state["step"], "images": state["images"], "res": res,
                                      "alpha": round(alpha, 3), "loss_d": float(loss_d), "loss_g": float(loss_g),
                                      "ms_per_step": round(dt * 1000, 1)})
-        if time.time() - last_snap > args.sample_minutes * 60:
+        if sample_due.due():
             save_snapshot()
-            last_snap = time.time()
-        if time.time() - last_ckpt > args.checkpoint_minutes * 60:
+        if checkpoint_due.due():
             save_checkpoint()
-            last_ckpt = time.time()
 
     prog.close()
     save_checkpoint()

@@ -71,7 +71,7 @@ export class FrameWorker implements Stage {
     return this.restarts;
   }
 
-  private static launch(init: WorkerInit, hooks: MakeHooks, onMessage?: (m: FromWorker) => void): { worker: Worker; ready: Promise<GeneratorInfo> } {
+  private static launch(init: WorkerInit, hooks: MakeHooks): { worker: Worker; ready: Promise<GeneratorInfo> } {
     const worker = spawn(init);
     const ready = new Promise<GeneratorInfo>((resolve, reject) => {
       const early = (m: FromWorker) => {
@@ -85,7 +85,6 @@ export class FrameWorker implements Stage {
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'loopWrap') hooks.onLoopWrap?.(m.passes);
       else if (m.type === 'anchor') answerAnchor(worker, hooks.wallAnchors, m.id, m.mine);
-      onMessage?.(m);
     });
     return { worker, ready };
   }

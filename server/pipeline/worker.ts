@@ -34,12 +34,18 @@ const anchors = {
 
 let opened: OpenedMakeStages | null = null;
 let waiting: JobMessage | null = null;
-let busy = false;
+/** The frames being made now, if any: closing waits for it. */
+let draining: Promise<void> | null = null;
 let closing = false;
 
-async function drain(): Promise<void> {
-  if (busy || !opened) return;
-  busy = true;
+function drain(): void {
+  if (draining || !opened) return;
+  draining = makeWaiting(opened).finally(() => {
+    draining = null;
+  });
+}
+
+async function makeWaiting(opened: OpenedMakeStages): Promise<void> {
   while (waiting && !closing) {
     const message = waiting;
     waiting = null;
@@ -50,7 +56,6 @@ async function drain(): Promise<void> {
     const { message: result, transfer } = resultOf(message.id, job, outcome);
     post(result, transfer);
   }
-  busy = false;
 }
 
 port.on('message', (message: ToWorker) => {
@@ -59,7 +64,7 @@ port.on('message', (message: ToWorker) => {
       const stale = waiting;
       if (stale) post({ type: 'result', id: stale.id, ok: false, stage: 'worker', error: 'worker: superseded by a newer frame', totalMs: 0, meta: stale.meta });
       waiting = message;
-      void drain();
+      drain();
       return;
     }
     case 'anchor': {
@@ -72,7 +77,7 @@ port.on('message', (message: ToWorker) => {
     case 'close':
       closing = true;
       void (async () => {
-        while (busy) await new Promise((r) => setTimeout(r, 5));
+        await draining;
         await opened?.close();
         post({ type: 'closed' });
         port.close();
@@ -87,7 +92,7 @@ try {
     ...(init.sharedAnchors ? { wallAnchors: anchors } : {}),
   });
   post({ type: 'ready', generator: opened.generator });
-  void drain();
+  drain();
 } catch (err) {
   post({ type: 'failed', error: (err as Error).message, ...(err instanceof ModelError ? { modelError: true } : {}) });
 }

@@ -16,25 +16,34 @@ const SIZE = 16;
 /** Writes `<dir>/<id>/{manifest.json,generator.onnx}` and returns the models dir. */
 export async function tinyModelsDir(id = 'default-face', dir?: string): Promise<string> {
   const root = dir ?? (await mkdtemp(join(tmpdir(), 'portraits-models-')));
-  const folder = join(root, id);
-  await mkdir(folder, { recursive: true });
   const pixels = 3 * SIZE * SIZE;
   const weights = gaussian(7, LATENT * pixels).map((v) => v * 0.5);
-  await writeModel(
-    join(folder, 'generator.onnx'),
-    model({
+  return writeGeneratorFolder(
+    root,
+    id,
+    SIZE,
+    {
       name: 'tiny-generator',
-      input: [valueInfo('latent', ['N', LATENT])],
-      output: [valueInfo('image', ['N', 3, SIZE, SIZE])],
       initializer: [floatTensor('w', [LATENT, pixels], weights), int64Tensor('shape', [4], [-1, 3, SIZE, SIZE])],
       node: [node('MatMul', ['latent', 'w'], ['flat']), node('Tanh', ['flat'], ['squashed']), node('Reshape', ['squashed', 'shape'], ['image'])],
-    }),
+    },
+    'test fixture, random weights',
   );
+}
+
+/**
+ * Writes `<root>/<id>/{generator.onnx,manifest.json}`: a generator graph latent [N, 8] ->
+ * image [N, 3, size, size] in [-1, 1], and the manifest the registry reads. Returns `root`.
+ */
+async function writeGeneratorFolder(root: string, id: string, size: number, graph: Parameters<typeof model>[0], licence: string): Promise<string> {
+  const folder = join(root, id);
+  await mkdir(folder, { recursive: true });
+  await writeModel(join(folder, 'generator.onnx'), model({ ...graph, input: [valueInfo('latent', ['N', LATENT])], output: [valueInfo('image', ['N', 3, size, size])] }));
   const manifest = {
     id,
     kind: 'generator',
-    generator: { file: 'generator.onnx', input: 'latent', output: 'image', latentSize: LATENT, distribution: 'normal', resolution: SIZE, range: [-1, 1], layout: 'NCHW' },
-    licence: { model: 'test fixture, random weights' },
+    generator: { file: 'generator.onnx', input: 'latent', output: 'image', latentSize: LATENT, distribution: 'normal', resolution: size, range: [-1, 1], layout: 'NCHW' },
+    licence: { model: licence },
   };
   await writeFile(join(folder, 'manifest.json'), JSON.stringify(manifest, null, 2));
   return root;
@@ -47,9 +56,6 @@ export async function tinyModelsDir(id = 'default-face', dir?: string): Promise<
  * so every frame is identical (tests of how a picture is drawn, not what it shows).
  */
 export async function patternModelsDir(size = 256, id = 'default-face'): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'portraits-pattern-'));
-  const folder = join(root, id);
-  await mkdir(folder, { recursive: true });
   const plane = size * size;
   const picture = new Float32Array(3 * plane);
   const dark = [-0.7, -0.6, -0.5];
@@ -71,22 +77,15 @@ export async function patternModelsDir(size = 256, id = 'default-face'): Promise
       for (let c = 0; c < 3; c++) picture[c * plane + y * size + x] = dark[c]! + (light[c]! - dark[c]!) * cover;
     }
   }
-  await writeModel(
-    join(folder, 'generator.onnx'),
-    model({
+  return writeGeneratorFolder(
+    await mkdtemp(join(tmpdir(), 'portraits-pattern-')),
+    id,
+    size,
+    {
       name: 'pattern-generator',
-      input: [valueInfo('latent', ['N', LATENT])],
-      output: [valueInfo('image', ['N', 3, size, size])],
       initializer: [floatTensor('zero', [LATENT, 1], new Float32Array(LATENT)), floatTensor('picture', [1, 3 * plane], picture), int64Tensor('shape', [4], [-1, 3, size, size])],
       node: [node('MatMul', ['latent', 'zero'], ['nothing']), node('Add', ['nothing', 'picture'], ['flat']), node('Reshape', ['flat', 'shape'], ['image'])],
-    }),
+    },
+    'test fixture, a fixed drawing',
   );
-  const manifest = {
-    id,
-    kind: 'generator',
-    generator: { file: 'generator.onnx', input: 'latent', output: 'image', latentSize: LATENT, distribution: 'normal', resolution: size, range: [-1, 1], layout: 'NCHW' },
-    licence: { model: 'test fixture, a fixed drawing' },
-  };
-  await writeFile(join(folder, 'manifest.json'), JSON.stringify(manifest, null, 2));
-  return root;
 }

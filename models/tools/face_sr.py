@@ -5,7 +5,7 @@ FaceSR works at the low resolution (residual blocks of 3x3 convolutions, no norm
 and ends in a sub-pixel convolution (DepthToSpace in ONNX) to RGB at twice the size, added
 to a bilinear enlargement of its input: the network only has to paint what the
 enlargement lacks. Almost all its cost is at the input's size: at 128 -> 256 px,
-32 channels x 4 blocks cost about 2.5 GFLOP, the rest of the live frame's budget
+32 channels x 4 blocks cost about 2.9 GFLOP (gflops() below; the trainer prints it), the rest of the live frame's budget
 (issue 16: about 6 GFLOP a frame at 30 fps on this 2-core CPU) is the generator's.
 
 The perceptual loss reads the Darknet tiny ImageNet classifier (MIT; models/darknet-tiny,

@@ -238,6 +238,10 @@ describe.skipIf(!chromium)('visitor tablet', { timeout: 120_000 }, () => {
     // The drag's last streamed updates may still be on their way: hold the plane once it rests.
     const held = await settledPlane();
     await waitUntil('B is told A is steering', async () => (await status(b.page))?.turn === 'watching');
+    // A touches the pad where it let go (the same plane, so nothing moves): on a busy machine the
+    // waits above can outlast A's idle grace, and B must meet A's turn, not a lapsed one.
+    const aRests = await padPoint(a.page, 0.4, 0.35);
+    await touchDrag(a.page, aRests, aRests, 2);
     await touchDrag(b.page, await padPoint(b.page, 0.9, 0.9), await padPoint(b.page, 0.95, 0.95), 6);
     await waitUntil('B is told to wait', async () => (await status(b.page))?.turn === 'waiting', 10_000).catch(async (err: Error) => {
       const seen = await b.page.evaluate(() => ({ status: window.__controller?.status, banner: document.getElementById('turn')?.outerHTML, message: document.getElementById('message')?.textContent }));

@@ -6,7 +6,7 @@
  * reconnection policy) is the one the display uses.
  */
 import { openSocket } from '../common/socket-client.js';
-import { exposeControllerDebug } from './debug.js';
+import { exposeControllerDebug, recordShown } from './debug.js';
 import { byId } from './dom.js';
 import { FaceRenderer } from './faces.js';
 import { loadSetup } from './setup.js';
@@ -73,7 +73,9 @@ void setup.then((s) => {
   );
 });
 
+const shown = recordShown(byId('turn', HTMLElement), byId('message', HTMLElement));
 exposeControllerDebug({
+  shown,
   candidates: () => strip.shown().map((c) => ({ seed: c.seed, raw: Array.from(c.raw) })),
   rendered: async () => {
     const renderer = await faces;

@@ -16,6 +16,7 @@ import { dreamStep, noiseImage, shapeGradient, type StepShape } from '../server/
 import { DreamNet } from '../server/dream/net.js';
 import { DreamCatalogue } from '../server/dream/styles.js';
 import { DEFAULT_DREAM_MODEL, readManifest } from '../server/models/registry.js';
+import { measureFlicker } from './support/flicker.js';
 import { benchOptions } from './support/options.js';
 
 const { values } = benchOptions(import.meta.url, 'Milliseconds per DeepDream step on the CPU, for every style of a dream network.', {
@@ -23,6 +24,8 @@ const { values } = benchOptions(import.meta.url, 'Milliseconds per DeepDream ste
   steps: { default: 20, help: 'timed steps per style' },
   model: { default: DEFAULT_DREAM_MODEL, help: 'the dream network (a folder in models/)' },
   which: { default: 'styles', help: "'styles' (the curated visitor styles) or 'all' (every layer as well)" },
+  flicker: { default: 90, help: 'frames of a live walk for the flicker figures, gentle dream with each carry (0 skips them)' },
+  'flicker-strength': { default: 1, help: 'dream strength of the flicker runs' },
 });
 const { size, steps } = values;
 const dir = join(ROOT_DIR, 'models', values.model);
@@ -59,4 +62,18 @@ for (const style of styles) {
     `  ${style.name.padEnd(10)} (${style.kind}): ${mean.toFixed(1)} ms/step mean, p50 ${median(times).toFixed(1)} ms, of which colour + pyramid ${median(shaping).toFixed(1)} ms; compile+load ${compileMs.toFixed(0)} ms`,
   );
   await net.dispose();
+}
+
+if (values.flicker > 0) {
+  // Live flicker: the same 30 fps walk, gentle dream at the live size, with each way of carrying the dream.
+  const frames = values.flicker;
+  const dream = { mode: 'gentle' as const, strength: values['flicker-strength'], style: '', octaves: 2 };
+  console.log(`\nlive flicker: ${frames} frames of a 30 fps walk (seed 1, speed 0.15), gentle dream strength ${dream.strength}, model default-face + ${values.model}`);
+  console.log('  mean |frame - previous frame| in grey levels (0-255); lower is steadier');
+  const floor = await measureFlicker({ dreamModel: values.model }, { ...dream, mode: 'off' }, frames);
+  console.log(`  no dream (the walk itself)  ${floor.flicker.toFixed(2)}`);
+  for (const carry of ['off', 'still', 'warped'] as const) {
+    const run = await measureFlicker({ dreamModel: values.model, dreamCarry: carry }, dream, frames);
+    console.log(`  carry ${carry.padEnd(7)}              ${run.flicker.toFixed(2)}  (${(run.flicker - floor.flicker).toFixed(2)} above the walk; dream stage ${run.dreamMs.toFixed(1)} ms/frame)`);
+  }
 }

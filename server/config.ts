@@ -39,6 +39,12 @@ export const ConfigSchema = z
     dreamModel: z.string().regex(/^([a-z0-9][a-z0-9._-]*)?$/i, 'letters, digits, . _ - only').default(''),
     /** Side in pixels of the square the live dream pass works at. */
     dreamSize: z.coerce.number().int().min(32).max(1024).default(128),
+    /**
+     * How the gentle dream carries its detail to the next frame: 'warped' moves it with the face
+     * (optical flow between consecutive portraits, server/dream/flow.ts), 'still' leaves it where
+     * it was, 'off' dreams every frame afresh (bench/dream.bench.ts --flicker compares them).
+     */
+    dreamCarry: z.enum(['warped', 'still', 'off']).default('warped'),
     /** ESRGAN family of the live upscale passes (converted from its npm package at first start); 'off' leaves the stage out. */
     upscaler: z.enum(['esrgan-slim', 'esrgan-medium', 'off']).default('esrgan-slim'),
     /** Where converted upscalers are cached, one folder per model, keyed by package version (never committed). */
@@ -129,6 +135,7 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_JPEG_QUALITY: 'jpegQuality',
   PORTRAITS_DREAM_MODEL: 'dreamModel',
   PORTRAITS_DREAM_SIZE: 'dreamSize',
+  PORTRAITS_DREAM_CARRY: 'dreamCarry',
   PORTRAITS_UPSCALER: 'upscaler',
   PORTRAITS_UPSCALE_CACHE_DIR: 'upscaleCacheDir',
   PORTRAITS_UPSCALE_BUDGET: 'upscaleBudget',

@@ -17,6 +17,8 @@ import type { GeneratorInfo } from './worker-protocol.js';
 export interface MakeHooks {
   onLoopWrap?: (passes: number) => void;
   wallAnchors?: AnchorStore;
+  /** The latent stage's clock (benches drive time frame by frame); default the wall clock. */
+  clock?: () => number;
 }
 
 export interface OpenedMakeStages {
@@ -40,6 +42,7 @@ export async function openMakeStages(config: ResolvedConfig, hooks: MakeHooks = 
       latent: { directions: directionVectors(generator.manifest), exposeLatent: config.debugFrameLatent },
       ...(hooks.onLoopWrap ? { onLoopWrap: hooks.onLoopWrap } : {}),
       ...(hooks.wallAnchors ? { wallAnchors: hooks.wallAnchors } : {}),
+      ...(hooks.clock ? { clock: hooks.clock } : {}),
     });
     closers.unshift(() => disposeChain(stages));
     await initChain(stages);

@@ -20,6 +20,7 @@
 import { hashSeeds, splitmix32 } from '../../common/random.js';
 import { holdColours, pictureBasis } from '../dream/colour.js';
 import { DREAM_CONTRAST, dreamStep, type StepShape } from '../dream/engine.js';
+import { lumaAt, opticalFlow, warpByFlow } from '../dream/flow.js';
 import type { ImageOps } from '../dream/image-ops.js';
 import type { DreamLibrary } from '../dream/library.js';
 import { ZOOM_LIVE, zoomFeed, zoomHold } from '../dream/zoom.js';
@@ -31,11 +32,18 @@ export interface DreamStageOptions {
   size: number;
   /** Which picture a frame shows, for the carried state (walls: one per gallery screen); default one picture. */
   pictureKey?: (job: FrameJob) => string;
+  /** How gentle carries its detail to the next frame (config dreamCarry); default 'warped'. */
+  carry?: DreamCarry;
 }
+
+/** 'warped': the detail moves with the face (optical flow); 'still': it stays put; 'off': none carried. */
+export type DreamCarry = 'warped' | 'still' | 'off';
 
 /** What one picture carries from frame to frame. */
 interface Carried {
   detail: Float32Array | null;
+  /** Luminance of the last undreamed portrait at FLOW_SIDE, to find how the face moved since. */
+  luma: Float32Array | null;
   previous: PlanarImage | null;
   /** Walls: the slot last dreamed and its result, reused by another screen of the same picture. */
   slot: number | null;
@@ -47,6 +55,8 @@ const MAX_STEP = { gentle: 3, zoom: 6 } as const;
 /** How much of last frame's dreamed detail survives into this one. */
 const DETAIL_CARRY = 0.9;
 const OCTAVE_SCALE = 1.4;
+/** Side of the luminance the flow is found at: a face's motion is smooth, and 64 px costs about a millisecond. */
+const FLOW_SIDE = 64;
 /** Laplacian pyramid bands the live gradient is normalised over. */
 const PYRAMID = 3;
 
@@ -72,7 +82,7 @@ export class DreamStage implements Stage {
     if (!net) return; // still compiling (or failed, which the library logged): show the portrait as it is
     const key = this.opts.pictureKey?.(job) ?? '';
     let carried = this.carried.get(key);
-    if (!carried) this.carried.set(key, (carried = { detail: null, previous: null, slot: null, out: null }));
+    if (!carried) this.carried.set(key, (carried = { detail: null, luma: null, previous: null, slot: null, out: null }));
     const slot = job.meta.slot;
     if (slot !== undefined && carried.slot === slot && carried.out) {
       job.image = { data: carried.out.data.slice(), width: carried.out.width, height: carried.out.height };
@@ -91,7 +101,7 @@ export class DreamStage implements Stage {
     let src: PlanarImage;
     if (settings.mode === 'gentle') {
       src = { data: base.data.slice(), width: size, height: size };
-      const detail = carried.detail;
+      const detail = this.carriedDetail(carried, base);
       if (detail?.length === src.data.length) for (let i = 0; i < src.data.length; i++) src.data[i] = src.data[i]! + detail[i]! * DETAIL_CARRY;
     } else {
       src = await zoomFeed(this.ops, carried.previous?.width === size ? carried.previous : null, base, ZOOM_LIVE);
@@ -108,6 +118,7 @@ export class DreamStage implements Stage {
     } else {
       carried.previous = out;
       carried.detail = null;
+      carried.luma = null;
     }
     if (slot !== undefined) {
       carried.slot = slot;
@@ -117,6 +128,19 @@ export class DreamStage implements Stage {
       job.image = out;
     }
     this.describe(job, settings);
+  }
+
+  /** Last frame's dreamed detail, moved to where the face is now (or as it was, or none: opts.carry). */
+  private carriedDetail(carried: Carried, base: PlanarImage): Float32Array | null {
+    const carry = this.opts.carry ?? 'warped';
+    const luma = carry === 'warped' ? lumaAt(base, FLOW_SIDE) : null;
+    const previousLuma = carried.luma;
+    carried.luma = luma;
+    const detail = carried.detail;
+    if (carry === 'off' || !detail || detail.length !== base.data.length) return null;
+    if (!luma || !previousLuma) return detail;
+    const flow = opticalFlow(luma, previousLuma, FLOW_SIDE);
+    return warpByFlow({ data: detail, width: base.width, height: base.height }, flow).data;
   }
 
   private describe(job: FrameJob, settings: { mode: string; style: string }): void {

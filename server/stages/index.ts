@@ -56,7 +56,7 @@ export function buildMakeStages(deps: MakeDeps): Stage[] {
       ? new LatentStage({ dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}), ...onLoopWrap, ...deps.latent })
       : new WallLatentStage({ dim: generator.spec.latentSize, wall, periodMs: 1000 / config.fps, ...onLoopWrap, ...deps.latent, ...(deps.wallAnchors ? { anchors: deps.wallAnchors } : {}) }),
     new GenerateStage(generator.session, generator.spec),
-    deps.dream.library.catalogue ? new DreamStage(deps.dream.ops, deps.dream.library, { size: config.dreamSize, pictureKey: (job) => (wall.layout === 'gallery' ? (job.screen?.name ?? '') : '') }) : null,
+    deps.dream.library.catalogue ? new DreamStage(deps.dream.ops, deps.dream.library, { size: config.dreamSize, carry: config.dreamCarry, pictureKey: (job) => (wall.layout === 'gallery' ? (job.screen?.name ?? '') : '') }) : null,
     tile ? new TileCropStage(wall) : null,
     upscaleStage(config, generator.spec.resolution),
     tile ? new TileFitStage(config.frameSize) : null,

@@ -9,12 +9,12 @@
  *      gradients into input gradients, summed where a tensor feeds several nodes;
  *   5. name the image's gradient `grad`.
  */
-import { onnx, model as wrapModel, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../proto.js';
+import { onnx, model as wrapModel, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../proto.js';
 import { describe } from './attrs.js';
 import { RULES, SUPPORTED_OPS } from './backward/index.js';
 import type { RuleContext } from './backward/types.js';
 import { GraphBuilder } from './builder.js';
-import { activeTensors, GRAD, IMAGE, loadSourceGraph, OBJECTIVE, prune, type SourceGraph } from './graph.js';
+import { activeTensors, GRAD, GUIDE, IMAGE, loadSourceGraph, OBJECTIVE, prune, type SourceGraph } from './graph.js';
 import { describeObjective, emitObjective, objectiveTerms, selectObjectiveTensor, type Objective } from './objective.js';
 import { checkOpset, TARGET_OPSET } from './opset.js';
 import { inferProbe } from './shapes.js';
@@ -98,10 +98,33 @@ export function compileDreamGraph(source: ModelProto, objective: Objective, opts
   if (!imageGrad) throw new Error(`dream-graph: no gradient reaches the image from '${label}'`);
   b.rename(imageGrad, GRAD);
 
-  return assemble(g, forward, b);
+  // A guided objective reads the guide's features: [C, positions].
+  const guideChannels = objective.kind === 'guide' ? probe.shape(selected[0]!)?.[1] : undefined;
+  return assemble(g, forward, b, objective.kind === 'guide' ? [guideInput(guideChannels)] : []);
 }
 
-function assemble(g: SourceGraph, forward: NodeProto[], b: GraphBuilder): ModelProto {
+function guideInput(channels: number | undefined): ValueInfoProto {
+  const c = channels !== undefined && channels > 0 ? { dimValue: channels } : { dimParam: 'channels' };
+  return { name: GUIDE, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [c, { dimParam: 'positions' }] } } } };
+}
+
+/**
+ * The source's forward pass up to `tensor` alone, with that tensor as the single output
+ * (named in the result's graph.output[0]): how a guided dream reads its guide's features.
+ */
+export function compileFeatureGraph(source: ModelProto, tensor: string, opts: Pick<CompileOptions, 'input'> = {}): ModelProto {
+  const g = loadSourceGraph(source, opts.input !== undefined ? { input: opts.input } : {});
+  const resolved = g.resolve(tensor);
+  if (!g.producer.has(resolved)) throw new Error(`dream-graph: no tensor named '${tensor}' in the model`);
+  const b = new GraphBuilder(g.names);
+  const output = b.fresh('features');
+  b.emit('Identity', [resolved], {}, { outputs: [output] });
+  const forward = prune(g.nodes, [resolved]);
+  checkOpset(g.opset, forward);
+  return assemble(g, forward, b, [], [{ name: output, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }]);
+}
+
+function assemble(g: SourceGraph, forward: NodeProto[], b: GraphBuilder, extraInputs: ValueInfoProto[], outputs?: ValueInfoProto[]): ModelProto {
   const nodes = [...forward, ...b.nodes];
   const used = new Set(nodes.flatMap((n) => n.input ?? []));
   const initializers = [...g.consts.values()].filter((t) => used.has(t.name!) && !forward.some((n) => n.opType === 'Constant' && n.output?.[0] === t.name));
@@ -110,8 +133,8 @@ function assemble(g: SourceGraph, forward: NodeProto[], b: GraphBuilder): ModelP
     name: 'dream-graph',
     node: nodes,
     initializer: [...initializers, ...b.initializers.filter((t) => used.has(t.name!))],
-    input: [g.image],
-    output: [
+    input: [g.image, ...extraInputs],
+    output: outputs ?? [
       { name: OBJECTIVE, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [batch] } } } },
       { name: GRAD, type: g.image.type ?? null },
     ],

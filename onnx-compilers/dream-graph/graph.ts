@@ -10,6 +10,8 @@ import { describe } from './attrs.js';
 export const IMAGE = 'image';
 export const OBJECTIVE = 'objective';
 export const GRAD = 'grad';
+/** The guided objective's second input: the guide picture's features, [C, positions]. */
+export const GUIDE = 'guide';
 
 type ValueInfo = ValueInfoProto;
 
@@ -64,7 +66,7 @@ export function loadSourceGraph(model: ModelProto, opts: SourceOptions = {}): So
   const producer = new Map<string, NodeProto>();
   for (const n of sorted) for (const o of n.output ?? []) if (o) producer.set(o, n);
 
-  const names = new Set<string>([IMAGE, OBJECTIVE, GRAD, ...consts.keys()]);
+  const names = new Set<string>([IMAGE, OBJECTIVE, GRAD, GUIDE, ...consts.keys()]);
   for (const n of sorted) {
     for (const t of [...(n.input ?? []), ...(n.output ?? [])]) if (t) names.add(t);
     if (n.name) names.add(n.name);
@@ -107,7 +109,7 @@ function reservedRenames(graph: GraphProto, sourceImage: string): Map<string, st
   for (const i of graph.input ?? []) all.add(i.name ?? '');
   for (const n of graph.node ?? []) for (const t of [...(n.input ?? []), ...(n.output ?? [])]) all.add(t);
   const rename = new Map<string, string>();
-  for (const reserved of [IMAGE, OBJECTIVE, GRAD]) {
+  for (const reserved of [IMAGE, OBJECTIVE, GRAD, GUIDE]) {
     if (!all.has(reserved) || reserved === sourceImage) continue;
     let i = 1;
     while (all.has(`${reserved}_src${i}`)) i++;

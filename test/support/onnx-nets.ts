@@ -178,6 +178,7 @@ export function referenceObjective(t: Tensor, objective: Objective): number[] {
   const data = t.data as Float32Array;
   const [n, c] = [dims[0]!, dims[1] ?? 1];
   const inner = dims.slice(2).reduce((a, b) => a * b, 1);
+  if (objective.kind === 'guide') throw new Error('referenceObjective: a guided objective needs its guide (see test/unit/dream-graph-guide.test.ts)');
   const channel = objective.kind === 'class' ? objective.index : objective.channel;
   return Array.from({ length: n }, (_, i) => {
     let sum = 0;

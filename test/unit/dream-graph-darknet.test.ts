@@ -40,7 +40,7 @@ describe('Darknet tiny', () => {
     ];
     for (const objective of objectives) {
       const r = await gradCheck(darknet, objective, [1, 3, 64, 64], { freeze: true });
-      const name = objective.kind === 'class' ? `class ${objective.index}` : `${objective.tensor}${objective.channel !== undefined ? `[${objective.channel}]` : ''}`;
+      const name = objective.kind === 'class' ? `class ${objective.index}` : `${objective.tensor}${objective.kind === 'layer' && objective.channel !== undefined ? `[${objective.channel}]` : ''}`;
       measured.push(`${name.padEnd(24)} [1x3x64x64]  objective ${r.objectiveError.toExponential(1)}  grad ${r.gradError.toExponential(1)}`);
       expect(r.objectiveError, name).toBeLessThan(1e-4);
       expect(r.gradError, `${name}: ${JSON.stringify(r.directions)}`).toBeLessThan(1e-3);

@@ -7,6 +7,7 @@
  *
  *   npx tsx bench/dream.bench.ts [--size 256] [--steps 20] [--model darknet-tiny] [--which styles|all]
  */
+import { DEFAULT_STATE } from '../common/state.js';
 import os from 'node:os';
 import { join } from 'node:path';
 import { splitmix32 } from '../common/random.js';
@@ -67,7 +68,7 @@ for (const style of styles) {
 if (values.flicker > 0) {
   // Live flicker: the same 30 fps walk, gentle dream at the live size, with each way of carrying the dream.
   const frames = values.flicker;
-  const dream = { mode: 'gentle' as const, strength: values['flicker-strength'], style: '', octaves: 2 };
+  const dream = { ...DEFAULT_STATE.dream, mode: 'gentle' as const, strength: values['flicker-strength'], style: '', octaves: 2 };
   console.log(`\nlive flicker: ${frames} frames of a 30 fps walk (seed 1, speed 0.15), gentle dream strength ${dream.strength}, model default-face + ${values.model}`);
   console.log('  mean |frame - previous frame| in grey levels (0-255); lower is steadier');
   const floor = await measureFlicker({ dreamModel: values.model }, { ...dream, mode: 'off' }, frames);

@@ -107,6 +107,8 @@ export const DreamNetSchema = z.object({
   labels: fileName.optional(),
   /** Curated styles, the first being the default; without them every layer is a style. */
   styles: z.array(DreamStyleSchema).optional(),
+  /** The layer (friendly name) guided dreams match the guide's features at, unless told another; default the middle layer. */
+  guideLayer: z.string().min(1).optional(),
 });
 
 /** One graph input or output. A string dim is symbolic ("N", "H", "H/2"): any size, named. */

@@ -70,14 +70,26 @@ export const StateSchema = z.object({
     caption: z.boolean(),
   }),
   dream: z.object({
-    /** off; a gentle pass over each portrait; or a full hallucination that zooms into itself. */
-    mode: z.enum(['off', 'gentle', 'zoom']),
+    /**
+     * off; a gentle pass over each portrait; a full hallucination that zooms into itself; or
+     * guided: a gentle pass that draws the portrait toward a guide picture's features (dream.guideFrom).
+     */
+    mode: z.enum(['off', 'gentle', 'zoom', 'guided']),
     /** How hard each frame is pushed toward what the network sees, 0..1. */
     strength: z.number().min(0).max(1),
     /** A friendly layer name from the dream network's manifest ("" = its first layer). */
     style: z.string().max(64),
     /** Scales the live pass cycles through, one per frame (1 = full size only). */
     octaves: z.number().int().min(1).max(6),
+    guideFrom: z
+      .enum(['seed', 'capture', 'upload'])
+      .describe('dream.guideFrom: what guided mode draws the portrait toward: the face of dream.guideSeed, the capture named dream.guideName, or the uploaded guide picture named dream.guideName'),
+    guideSeed: seed.describe('dream.guideSeed: the face a seed guide dreams toward, an integer 0 to 2147483647'),
+    guideName: z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')
+      .describe("dream.guideName: a capture's id (guideFrom capture) or an uploaded guide picture's name (guideFrom upload)"),
   }),
   upscale: z.object({
     /** ESRGAN passes after the dream: 'auto' picks the largest that keeps the frame rate; x2/x4 force one pass. */
@@ -100,7 +112,7 @@ export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze<LiveState>({
   // 0.7: StyleGAN's usual gallery value; the faces keep their variety and lose most malformed ones.
   face: { truncation: 0.7, mix: 'off', mixSeed: 3 },
   display: { crossfade: 0, blackout: 0, caption: false },
-  dream: { mode: 'off', strength: 0.5, style: '', octaves: 2 },
+  dream: { mode: 'off', strength: 0.5, style: '', octaves: 2, guideFrom: 'seed', guideSeed: 7, guideName: '' },
   upscale: { mode: 'auto' },
   visitorLock: false,
 });

@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import express from 'express';
 import { Server } from 'socket.io';
 import { mixProblem } from '../common/generator-inputs.js';
+import { guideProblem, type GuideFolders } from './dream/guides.js';
 import { ROOMS, SOCKET_PATH, type Status } from '../common/protocol.js';
 import { resolveConfig, type ResolvedConfig, type UserConfig } from './config.js';
 import { DisplayHub } from './displays.js';
 import { DisplayHeartbeats, assessHealth } from './health.js';
 import { httpInputs, presetRoutes } from './inputs/http.js';
+import { GUIDE_MAX_BYTES, guideRoutes } from './inputs/guides.js';
 import { AuthFailures, HttpAccess, bodyLimit, errorHandler, hardenServer, notFound, requestRateLimit, securityHeaders } from './inputs/http-hardening.js';
 import { attachSocketInputs, type PortraitServer } from './inputs/socket.js';
 import { OscInput } from './inputs/osc.js';
@@ -75,7 +77,8 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const library = new DreamLibrary(await dreamCatalogue(config, generator.manifest), config.provider);
   const directions = directionVectors(generator.manifest);
   const styleModel = { id: generator.id, style: generator.manifest.generator?.style };
-  const store = new Store({ validate: (state) => dreamProblem(state, library) ?? directionProblem(state, directions) ?? mixProblem(state.face, styleModel) });
+  const guideFolders = { capturesDir: config.capturesDir, guidesDir: config.guidesDir };
+  const store = new Store({ validate: (state) => dreamProblem(state, library, guideFolders) ?? directionProblem(state, directions) ?? mixProblem(state.face, styleModel) });
   // Cluster mode replicates every committed change, so it hooks the store before anything commits.
   cluster = config.redisUrl ? new Cluster(config, store) : null;
   const displays = new DisplayHub();
@@ -164,10 +167,11 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     return { ...verdict, open: hours.open, heartbeats: screens };
   };
 
-  app.use(securityHeaders(cluster ? () => cluster.origins() : undefined), bodyLimit(), requestLimit.middleware);
+  app.use(securityHeaders(cluster ? () => cluster.origins() : undefined), bodyLimit(undefined, { '/api/guides/': GUIDE_MAX_BYTES }), requestLimit.middleware);
   app.use(httpInputs(store, { status, health }, httpAccess, visitors.socket.floor));
   app.use(presetRoutes(presets, store, httpAccess));
   app.use(recordingRoutes(recorder, httpAccess));
+  app.use(guideRoutes(config.guidesDir, httpAccess));
   app.use(oscQueryRouter(oscSpace, () => store.state, () => ({ oscPort: osc?.port ?? null, oscHost: config.oscHost })));
   app.use(visitors.router);
   if (cluster) app.use(cluster.router());
@@ -243,10 +247,12 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   return { url, port, config, store, loop, osc, presets, recorder, cluster, close };
 }
 
-/** Dream settings the schema cannot check: the style must exist, and dreaming needs a network. */
-function dreamProblem(state: Readonly<LiveState>, library: DreamLibrary): string | null {
+/** Dream settings the schema cannot check: the style must exist, dreaming needs a network, and guided mode its guide picture. */
+function dreamProblem(state: Readonly<LiveState>, library: DreamLibrary, guides: GuideFolders): string | null {
   const { mode, style } = state.dream;
   if (mode !== 'off' && !library.catalogue) return 'dreaming is unavailable: no dream network is installed';
+  const guide = mode === 'guided' ? guideProblem(state.dream, guides) : null;
+  if (guide) return `dream.mode guided: ${guide}`;
   const problem = library.catalogue ? library.problem(style) : null;
   return problem ? `dream.style: ${problem}` : null;
 }

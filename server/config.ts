@@ -97,6 +97,8 @@ export const ConfigSchema = z
     turnIdleSeconds: z.coerce.number().min(2).max(600).default(10),
     /** Folder of the visitors' captures (PNG + JSON sidecar); never committed. */
     capturesDir: z.string().default(resolve(ROOT_DIR, 'captures')),
+    /** Guide pictures uploaded for guided dreams (PUT /api/guides/NAME, admin only); never committed. */
+    guidesDir: z.string().default(resolve(ROOT_DIR, 'guides')),
     /** Captures kept; the oldest are deleted beyond this. */
     capturesKeep: z.coerce.number().int().min(1).max(1_000_000).default(5000),
     /** Side of each capture's take-home print, made in the background with ESRGAN (px); 0 makes none. */
@@ -159,6 +161,7 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_TURN_SECONDS: 'turnSeconds',
   PORTRAITS_TURN_IDLE_SECONDS: 'turnIdleSeconds',
   PORTRAITS_CAPTURES_DIR: 'capturesDir',
+  PORTRAITS_GUIDES_DIR: 'guidesDir',
   PORTRAITS_CAPTURES_KEEP: 'capturesKeep',
   PORTRAITS_CAPTURE_PRINT_SIZE: 'capturePrintSize',
   PORTRAITS_PUBLIC_URL: 'publicUrl',

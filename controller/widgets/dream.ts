@@ -1,7 +1,7 @@
 /**
  * Dreaming, for visitors: how strongly (0 = off) and in which style. Styles are the dream
  * network's friendly layer names, listed by the server (GET /api/tablet); a tap on a style
- * while dreaming is off starts a gentle dream in it. The performer's zoom mode is kept.
+ * while dreaming is off starts a gentle dream in it. The performer's zoom and guided modes are kept.
  */
 import type { TabletSetup } from '../../common/protocol.js';
 import type { LiveState, StatePatch } from '../../common/state.js';
@@ -22,7 +22,7 @@ export function dreamControls(steer: Steering, tab: HTMLElement, intensity: HTML
   bindSlider(steer, intensity, output, {
     what: 'Dream',
     read: (state) => (dreaming(state) ? state.dream.strength : 0),
-    patch: (value, state): StatePatch => (value <= 0.01 ? { dream: { mode: 'off' } } : { dream: { mode: state.dream.mode === 'zoom' ? 'zoom' : 'gentle', strength: value } }),
+    patch: (value, state): StatePatch => (value <= 0.01 ? { dream: { mode: 'off' } } : { dream: { mode: state.dream.mode === 'off' ? 'gentle' : state.dream.mode, strength: value } }),
     format: (value) => (value <= 0.01 ? 'off' : `${Math.round(value * 100)}%`),
   });
 

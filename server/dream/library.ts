@@ -4,11 +4,13 @@
  * happens in the background on first use; until it is ready the frame passes through
  * undreamed. A failed compile is remembered (and logged once), not retried every frame.
  * At most MAX_COMPILED networks are kept (a VJ can ask for any of hundreds of channels);
- * the least recently used goes first.
+ * the least recently used goes first. Guided networks (a layer and a guide picture) are kept
+ * the same way, keyed by their guide.
  */
 import { describeObjective, type Objective } from '../../onnx-compilers/dream-graph/index.js';
 import { logger } from '../log.js';
 import type { ProviderChoice } from '../onnx/runtime.js';
+import type { PlanarImage } from '../image/planar-image.js';
 import { DreamNet } from './net.js';
 import type { DreamCatalogue, DreamStyle } from './styles.js';
 
@@ -58,12 +60,32 @@ export class DreamLibrary {
   get(name: string): DreamNet | null {
     const style = this.resolve(name);
     if (!style) return null;
-    const slot = this.slots.get(style.name);
+    return this.slot(style.name, describeObjective(style.spec.objective), () => DreamNet.open(style.spec, this.provider));
+  }
+
+  /**
+   * The ready guided network for a layer (see DreamCatalogue.guide) and a guide picture, or
+   * null while the picture is made and the network compiles (or if either failed). `guideKey`
+   * names the picture (e.g. "seed:7"): a new key compiles anew, the same key is reused.
+   */
+  guided(layer: string, guideKey: string, picture: () => Promise<PlanarImage>): DreamNet | null {
+    if (!this.catalogue) return null;
+    let style: DreamStyle;
+    try {
+      style = this.catalogue.guide(layer);
+    } catch {
+      return null;
+    }
+    return this.slot(`${style.name} ${guideKey}`, `${describeObjective(style.spec.objective)} (${guideKey})`, async () => DreamNet.openGuided(style.spec, await picture(), this.provider));
+  }
+
+  private slot(key: string, label: string, open: () => Promise<DreamNet>): DreamNet | null {
+    const slot = this.slots.get(key);
     if (slot?.state === 'ready') {
-      this.touch(style.name, slot);
+      this.touch(key, slot);
       return slot.net;
     }
-    if (!slot) this.compile(style);
+    if (!slot) this.compile(key, label, open);
     return null;
   }
 
@@ -71,7 +93,7 @@ export class DreamLibrary {
   async ready(name: string): Promise<DreamNet> {
     if (!this.catalogue) throw new Error('dreaming is unavailable: no dream network is installed');
     const style = this.catalogue.resolve(name);
-    if (!this.slots.has(style.name)) this.compile(style);
+    if (!this.slots.has(style.name)) this.compile(style.name, describeObjective(style.spec.objective), () => DreamNet.open(style.spec, this.provider));
     const slot = this.slots.get(style.name)!;
     if (slot.state === 'compiling') await slot.promise;
     const done = this.slots.get(style.name)!;
@@ -99,20 +121,20 @@ export class DreamLibrary {
     }
   }
 
-  private compile(style: DreamStyle): void {
+  private compile(key: string, label: string, open: () => Promise<DreamNet>): void {
     const started = performance.now();
     this.evict();
-    const promise = DreamNet.open(style.spec, this.provider).then(
+    const promise = open().then(
       (net) => {
-        this.slots.set(style.name, { state: 'ready', net });
-        log.info({ style: style.name, objective: describeObjective(style.spec.objective), ms: Math.round(performance.now() - started) }, 'dream style compiled');
+        this.slots.set(key, { state: 'ready', net });
+        log.info({ style: key, objective: label, ms: Math.round(performance.now() - started) }, 'dream style compiled');
       },
       (err: Error) => {
-        this.slots.set(style.name, { state: 'failed', error: err.message });
-        log.error({ style: style.name, err: err.message }, 'dream style cannot be compiled');
+        this.slots.set(key, { state: 'failed', error: err.message });
+        log.error({ style: key, err: err.message }, 'dream style cannot be compiled');
       },
     );
-    this.slots.set(style.name, { state: 'compiling', promise });
+    this.slots.set(key, { state: 'compiling', promise });
   }
 
   async dispose(): Promise<void> {

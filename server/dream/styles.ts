@@ -27,7 +27,7 @@ export interface DreamStyle {
   /** The canonical name: a style's, a layer's friendly name, or `layer:N`. */
   name: string;
   description?: string;
-  kind: 'style' | 'layer' | 'channel';
+  kind: 'style' | 'layer' | 'channel' | 'guide';
   spec: DreamNetSpec;
   tuning: StyleTuning;
 }
@@ -76,6 +76,26 @@ export class DreamCatalogue {
     const layer = this.findLayer(wanted);
     if (layer) return this.layer(layer);
     throw new Error(`unknown dream style '${name}'; ${this.valid()}`);
+  }
+
+  /**
+   * A guided dream's objective: matching a guide's features at a layer. `name` is a layer
+   * (friendly or tensor name); '' or a curated style means the network's guide layer
+   * (manifest dream.guideLayer, else the middle layer). Throws with the valid layers.
+   */
+  guide(name: string): DreamStyle {
+    const wanted = name.trim().toLowerCase();
+    const named = wanted === '' || this.styles.some((s) => s.kind === 'style' && s.name === wanted) ? null : this.findLayer(wanted);
+    if (wanted !== '' && !named && !this.styles.some((s) => s.name === wanted)) throw new Error(`unknown dream layer '${name}' for a guide; layers: ${this.layerNames().join(', ')}`);
+    const fallback = this.manifest.dream?.guideLayer;
+    const layer = named ?? (fallback ? this.findLayer(fallback.toLowerCase()) : undefined) ?? this.layers[Math.floor(this.layers.length / 2)]!;
+    return {
+      name: `guide@${layer.name}`,
+      description: `toward a guide picture's features at ${layer.name}`,
+      kind: 'guide',
+      spec: this.spec({ kind: 'guide', tensor: layer.tensor }),
+      tuning: {},
+    };
   }
 
   /** resolve() that answers undefined instead of throwing. */

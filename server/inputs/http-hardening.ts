@@ -90,13 +90,17 @@ export function sendRefusal(res: Response, refused: Refusal): void {
   res.status(status).json(refused);
 }
 
-/** Refuses a declared body over the cap with 413 and closes the connection rather than reading it. */
-export function bodyLimit(max = MAX_BODY_BYTES): RequestHandler {
+/**
+ * Refuses a declared body over the cap with 413 and closes the connection rather than reading it.
+ * `larger` raises the cap for paths under a prefix (picture uploads); the route's own parser holds that one.
+ */
+export function bodyLimit(max = MAX_BODY_BYTES, larger: Readonly<Record<string, number>> = {}): RequestHandler {
   return (req, res, next) => {
     const length = Number(req.headers['content-length'] ?? 0);
-    if (!(length > max)) return next();
+    const cap = Object.entries(larger).find(([prefix]) => req.path.startsWith(prefix))?.[1] ?? max;
+    if (!(length > cap)) return next();
     res.set('Connection', 'close');
-    sendRefusal(res, refusal('too-large', `request body is ${length} bytes; at most ${max}`));
+    sendRefusal(res, refusal('too-large', `request body is ${length} bytes; at most ${cap}`));
   };
 }
 

@@ -21,6 +21,10 @@ import { hashSeeds, splitmix32 } from '../../common/random.js';
 import { holdColours, pictureBasis } from '../dream/colour.js';
 import { DREAM_CONTRAST, dreamStep, type StepShape } from '../dream/engine.js';
 import { lumaAt, opticalFlow, warpByFlow } from '../dream/flow.js';
+import { locateGuide, type GuideFolders } from '../dream/guides.js';
+import type { DreamNet } from '../dream/net.js';
+import { logger } from '../log.js';
+import type { LiveState } from '../../common/state.js';
 import type { ImageOps } from '../dream/image-ops.js';
 import type { DreamLibrary } from '../dream/library.js';
 import { ZOOM_LIVE, zoomFeed, zoomHold } from '../dream/zoom.js';
@@ -34,6 +38,8 @@ export interface DreamStageOptions {
   pictureKey?: (job: FrameJob) => string;
   /** How gentle carries its detail to the next frame (config dreamCarry); default 'warped'. */
   carry?: DreamCarry;
+  /** Guided mode's pictures: the folders of captures and uploads, and a seed's portrait from the generator. Without it guided mode shows the portrait undreamed. */
+  guides?: { folders: GuideFolders; portrait(seed: number, job: FrameJob): Promise<PlanarImage> };
 }
 
 /** 'warped': the detail moves with the face (optical flow); 'still': it stays put; 'off': none carried. */
@@ -50,8 +56,10 @@ interface Carried {
   out: PlanarImage | null;
 }
 
+const log = logger('dream');
+
 /** Largest step per frame, in 1/255 image units, at strength 1 (times the style's liveStep). */
-const MAX_STEP = { gentle: 3, zoom: 6 } as const;
+const MAX_STEP = { gentle: 3, zoom: 6, guided: 3 } as const;
 /** How much of last frame's dreamed detail survives into this one. */
 const DETAIL_CARRY = 0.9;
 const OCTAVE_SCALE = 1.4;
@@ -64,6 +72,7 @@ export class DreamStage implements Stage {
   readonly name = 'dream';
   private readonly carried = new Map<string, Carried>();
   private frameNo = 0;
+  private guideProblem: string | null = null;
   private readonly random = splitmix32(0x5eed);
 
   constructor(
@@ -78,7 +87,7 @@ export class DreamStage implements Stage {
       this.carried.clear();
       return;
     }
-    const net = this.library.get(settings.style);
+    const net = settings.mode === 'guided' ? this.guidedNet(settings, job) : this.library.get(settings.style);
     if (!net) return; // still compiling (or failed, which the library logged): show the portrait as it is
     const key = this.opts.pictureKey?.(job) ?? '';
     let carried = this.carried.get(key);
@@ -92,14 +101,16 @@ export class DreamStage implements Stage {
     const size = this.opts.size;
     const image = need(job, 'image', this.name);
     const base = image.width === size && image.height === size ? image : await this.ops.resize(image, size, size);
-    const step = settings.strength * MAX_STEP[settings.mode] * (this.library.resolve(settings.style)?.tuning.liveStep ?? 1);
+    const step = settings.strength * MAX_STEP[settings.mode] * (settings.mode === 'guided' ? 1 : (this.library.resolve(settings.style)?.tuning.liveStep ?? 1));
+    // Guided dreams move like gentle ones; only what they are drawn toward differs.
+    const gentle = settings.mode !== 'zoom';
     const portrait = pictureBasis(base);
     const shape: StepShape = { colour: portrait, pyramid: PYRAMID };
     const octave = (slot ?? this.frameNo++) % settings.octaves;
     const random = slot === undefined ? this.random : splitmix32(hashSeeds(0x5eed, slot));
 
     let src: PlanarImage;
-    if (settings.mode === 'gentle') {
+    if (gentle) {
       src = { data: base.data.slice(), width: size, height: size };
       const detail = this.carriedDetail(carried, base);
       if (detail?.length === src.data.length) for (let i = 0; i < src.data.length; i++) src.data[i] = src.data[i]! + detail[i]! * DETAIL_CARRY;
@@ -108,9 +119,9 @@ export class DreamStage implements Stage {
     }
 
     const out = await this.stepAtOctave(net, src, step, octave, random, shape);
-    if (settings.mode === 'gentle') holdColours(out, portrait, { contrast: DREAM_CONTRAST });
+    if (gentle) holdColours(out, portrait, { contrast: DREAM_CONTRAST });
     else zoomHold(out, portrait, ZOOM_LIVE);
-    if (settings.mode === 'gentle') {
+    if (gentle) {
       const detail = new Float32Array(out.data.length);
       for (let i = 0; i < detail.length; i++) detail[i] = out.data[i]! - base.data[i]!;
       carried.detail = detail;
@@ -128,6 +139,20 @@ export class DreamStage implements Stage {
       job.image = out;
     }
     this.describe(job, settings);
+  }
+
+  /** Guided mode's network for this frame's guide, or null while it is made (or cannot be: said once in the log). */
+  private guidedNet(settings: LiveState['dream'], job: FrameJob): DreamNet | null {
+    const guides = this.opts.guides;
+    if (!guides) return null;
+    const located = locateGuide(settings, guides.folders, (seed) => guides.portrait(seed, job), (img, side) => (img.width === side && img.height === side ? Promise.resolve(img) : this.ops.resize(img, side, side)));
+    if ('problem' in located) {
+      if (this.guideProblem !== located.problem) log.warn({ problem: located.problem }, 'guided dream: no guide picture; the portrait is shown undreamed');
+      this.guideProblem = located.problem;
+      return null;
+    }
+    this.guideProblem = null;
+    return this.library.guided(settings.style, located.key, () => located.load(this.opts.size));
   }
 
   /** Last frame's dreamed detail, moved to where the face is now (or as it was, or none: opts.carry). */

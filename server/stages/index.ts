@@ -19,7 +19,9 @@ import { TileCropStage } from './tile-crop.js';
 import { TileFitStage } from './tile-fit.js';
 import { WallLatentStage } from './wall-latent.js';
 import type { AnchorStore } from '../wall/anchor-sync.js';
-import type { Stage } from './stage.js';
+import { need, newJob, type FrameJob, type Stage } from './stage.js';
+import { seedToLatent } from '../../common/latent.js';
+import type { PlanarImage } from '../image/planar-image.js';
 
 export interface MakeDeps {
   config: ResolvedConfig;
@@ -51,12 +53,21 @@ export function buildMakeStages(deps: MakeDeps): Stage[] {
   const wall = config.wall;
   const tile = wall.layout === 'tile';
   const onLoopWrap = deps.onLoopWrap ? { onLoopWrap: deps.onLoopWrap } : {};
+  const generate = new GenerateStage(generator.session, generator.spec);
+  // Guided dreams toward a seed: that seed's portrait, made by this chain's own generator with the frame's face settings.
+  const portrait = async (seed: number, job: FrameJob): Promise<PlanarImage> => {
+    const guideJob = newJob(0, job.snapshot);
+    guideJob.latent = seedToLatent(seed, generator.spec.latentSize);
+    await generate.run(guideJob);
+    return need(guideJob, 'image', 'guide portrait');
+  };
+  const guides = { folders: { capturesDir: config.capturesDir, guidesDir: config.guidesDir }, portrait };
   const stages: (Stage | null)[] = [
     wall.layout === 'single'
       ? new LatentStage({ dim: generator.spec.latentSize, ...(deps.clock ? { clock: deps.clock } : {}), ...onLoopWrap, ...deps.latent })
       : new WallLatentStage({ dim: generator.spec.latentSize, wall, periodMs: 1000 / config.fps, ...onLoopWrap, ...deps.latent, ...(deps.wallAnchors ? { anchors: deps.wallAnchors } : {}) }),
-    new GenerateStage(generator.session, generator.spec),
-    deps.dream.library.catalogue ? new DreamStage(deps.dream.ops, deps.dream.library, { size: config.dreamSize, carry: config.dreamCarry, pictureKey: (job) => (wall.layout === 'gallery' ? (job.screen?.name ?? '') : '') }) : null,
+    generate,
+    deps.dream.library.catalogue ? new DreamStage(deps.dream.ops, deps.dream.library, { size: config.dreamSize, carry: config.dreamCarry, guides, pictureKey: (job) => (wall.layout === 'gallery' ? (job.screen?.name ?? '') : '') }) : null,
     tile ? new TileCropStage(wall) : null,
     upscaleStage(config, generator.spec.resolution),
     tile ? new TileFitStage(config.frameSize) : null,

@@ -1,4 +1,7 @@
-/** The live dream pass on the real server: a tiny generator and a tiny dream network. */
+/** The live dream pass on the real server: a tiny generator and a tiny dream network; guided mode and its uploads. */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import type { RunningServer } from '../../server/app.js';
@@ -6,13 +9,23 @@ import { tinyModelsDir } from '../support/tiny-generator.js';
 import { writeTinyDreamNet } from '../support/tiny-dream-net.js';
 import { connect, nextFrames, startTestServer, type TestSocket, type ReceivedFrame } from '../support/server.js';
 
+const ADMIN = 'dream-live-admin-token';
 let server: RunningServer;
 let display: TestSocket;
 
 beforeAll(async () => {
   const modelsDir = await tinyModelsDir();
   await writeTinyDreamNet(modelsDir);
-  server = await startTestServer({ modelsDir, dreamModel: 'tiny-critic', dreamSize: 64, frameSize: 64, fps: 15, oscPort: 'off' });
+  server = await startTestServer({
+    modelsDir,
+    dreamModel: 'tiny-critic',
+    dreamSize: 64,
+    frameSize: 64,
+    fps: 15,
+    oscPort: 'off',
+    adminToken: ADMIN,
+    guidesDir: await mkdtemp(join(tmpdir(), 'portraits-guides-')),
+  });
   display = await connect(server, 'display');
 });
 
@@ -68,5 +81,41 @@ describe('live dream pass', () => {
     const withDream = frames.filter((f) => f.meta.dream?.mode === 'zoom');
     expect(withDream.length).toBeGreaterThan(3);
     expect(await meanAbsDiff(withDream[0]!, withDream[withDream.length - 1]!)).toBeGreaterThan(1);
+  });
+
+  it('guided mode draws toward an uploaded picture; uploads are the administrator\'s, checked and listed', async () => {
+    const put = (name: string, body: Buffer, token?: string) =>
+      fetch(`${server.url}/api/guides/${name}`, { method: 'PUT', body: new Uint8Array(body), headers: { 'content-type': 'image/png', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+    // Vertical stripes: a guide whose features differ from a face's.
+    const stripes = await sharp(Buffer.from(Array.from({ length: 96 * 96 * 3 }, (_, i) => (Math.floor(i / 3) % 96) % 12 < 6 ? 240 : 20)), { raw: { width: 96, height: 96, channels: 3 } }).png().toBuffer();
+    expect((await put('stripes', stripes)).status).toBe(401);
+    const notPicture = await put('stripes', Buffer.from('not a picture'), ADMIN);
+    expect(notPicture.status).toBe(400);
+    expect((await put('bad%20name', stripes, ADMIN)).status).toBe(400);
+    const stored = await put('stripes', stripes, ADMIN);
+    expect(stored.status).toBe(200);
+    expect(await stored.json()).toMatchObject({ ok: true, name: 'stripes', width: 96, height: 96 });
+    expect(await (await fetch(`${server.url}/api/guides`)).json()).toEqual({ ok: true, guides: ['stripes'] });
+    expect((await fetch(`${server.url}/api/guides/stripes`)).headers.get('content-type')).toMatch(/png/);
+
+    // A missing guide is refused with the reason; an uploaded one is dreamed toward.
+    const missing = server.store.apply({ dream: { mode: 'guided', guideFrom: 'upload', guideName: 'nowhere' } }, 'http');
+    expect(missing).toMatchObject({ ok: false, error: expect.stringContaining("no uploaded guide named 'nowhere'") });
+    const hold = server.store.apply({ mode: 'seed', seed: 9, glide: 0, dream: { mode: 'off' }, upscale: { mode: 'off' } }, 'http');
+    const [plain] = await framesAfter(hold.ok ? hold.version : 0, 2);
+    const on = server.store.apply({ dream: { mode: 'guided', guideFrom: 'upload', guideName: 'stripes', style: 'shapes', strength: 1 } }, 'http');
+    expect(on.ok).toBe(true);
+    const guided = (await framesAfter(on.ok ? on.version : 0, 30)).filter((f) => f.meta.dream?.mode === 'guided');
+    expect(guided.length).toBeGreaterThan(3);
+    expect(await meanAbsDiff(plain!, guided.at(-1)!)).toBeGreaterThan(2);
+
+    // A seed's portrait as the guide needs no upload.
+    const seedGuide = server.store.apply({ dream: { guideFrom: 'seed', guideSeed: 3 } }, 'http');
+    expect(seedGuide.ok).toBe(true);
+    const bySeed = (await framesAfter(seedGuide.ok ? seedGuide.version : 0, 30)).filter((f) => f.meta.dream?.mode === 'guided');
+    expect(bySeed.length).toBeGreaterThan(3);
+    expect((await fetch(`${server.url}/api/guides/stripes`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(200);
+    expect(await (await fetch(`${server.url}/api/guides`)).json()).toEqual({ ok: true, guides: [] });
+    server.store.apply({ dream: { mode: 'off' } }, 'http');
   });
 });

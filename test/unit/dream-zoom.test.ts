@@ -7,6 +7,7 @@
  * and it keeps changing. Without the hold and the blend the same loop drifts out of those
  * bounds (the control at the end), so the bounds are not loose.
  */
+import { DEFAULT_STATE } from '../../common/state.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourStats, pictureBasis, type ColourBasis } from '../../server/dream/colour.js';
@@ -106,7 +107,7 @@ function expectAlive(label: string, frames: Measure[], last: PlanarImage, before
 describe('the endless zoom', () => {
   it(`stays alive for ${FRAMES} live frames (the dream stage)`, async () => {
     const stage = new DreamStage(ops, library, { size: SIZE });
-    const snapshot = fixedSnapshot({ dream: { mode: 'zoom', strength: 1, style: '', octaves: 2 } });
+    const snapshot = fixedSnapshot({ dream: { ...DEFAULT_STATE.dream, mode: 'zoom', strength: 1, style: '', octaves: 2 } });
     const frames: Measure[] = [];
     let last = portrait;
     let before = portrait;

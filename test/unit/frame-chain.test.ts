@@ -2,6 +2,7 @@
  * A whole frame path (latent -> generate -> dream -> encode) run on hand-made jobs with no
  * server, no store and no sockets: the job's snapshot is all the stages know.
  */
+import { DEFAULT_STATE } from '../../common/state.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { resolveConfig } from '../../server/config.js';
@@ -44,7 +45,7 @@ describe('the frame chain on a hand-made job', () => {
   it('takes the seed and dream settings from the snapshot alone', async () => {
     const a = await frame({ mode: 'seed', seed: 5, glide: 0 });
     const b = await frame({ mode: 'seed', seed: 6, glide: 0 });
-    const dreamed = await frame({ mode: 'seed', seed: 6, glide: 0, dream: { mode: 'gentle', strength: 1, style: 'shapes', octaves: 1 } }, 2);
+    const dreamed = await frame({ mode: 'seed', seed: 6, glide: 0, dream: { ...DEFAULT_STATE.dream, mode: 'gentle', strength: 1, style: 'shapes', octaves: 1 } }, 2);
     expect(a.job.meta.seeds[0]).toBe(5);
     expect(b.job.meta.seeds[0]).toBe(6);
     expect(Buffer.compare(a.job.encoded!, b.job.encoded!)).not.toBe(0);

@@ -27,6 +27,7 @@ const { values } = benchOptions(import.meta.url, 'Milliseconds per DeepDream ste
   which: { default: 'styles', help: "'styles' (the curated visitor styles) or 'all' (every layer as well)" },
   flicker: { default: 90, help: 'frames of a live walk for the flicker figures, gentle dream with each carry (0 skips them)' },
   'flicker-strength': { default: 1, help: 'dream strength of the flicker runs' },
+  'flicker-speeds': { default: [0.15, 0.6], help: 'walk speeds of the flicker runs (the default walk is 0.15; faster moves the face more per frame)' },
 });
 const { size, steps } = values;
 const dir = join(ROOT_DIR, 'models', values.model);
@@ -69,12 +70,14 @@ if (values.flicker > 0) {
   // Live flicker: the same 30 fps walk, gentle dream at the live size, with each way of carrying the dream.
   const frames = values.flicker;
   const dream = { ...DEFAULT_STATE.dream, mode: 'gentle' as const, strength: values['flicker-strength'], style: '', octaves: 2 };
-  console.log(`\nlive flicker: ${frames} frames of a 30 fps walk (seed 1, speed 0.15), gentle dream strength ${dream.strength}, model default-face + ${values.model}`);
-  console.log('  mean |frame - previous frame| in grey levels (0-255); lower is steadier');
-  const floor = await measureFlicker({ dreamModel: values.model }, { ...dream, mode: 'off' }, frames);
-  console.log(`  no dream (the walk itself)  ${floor.flicker.toFixed(2)}`);
-  for (const carry of ['off', 'still', 'warped'] as const) {
-    const run = await measureFlicker({ dreamModel: values.model, dreamCarry: carry }, dream, frames);
-    console.log(`  carry ${carry.padEnd(7)}              ${run.flicker.toFixed(2)}  (${(run.flicker - floor.flicker).toFixed(2)} above the walk; dream stage ${run.dreamMs.toFixed(1)} ms/frame)`);
+  for (const speed of values['flicker-speeds']) {
+    console.log(`\nlive flicker: ${frames} frames of a 30 fps walk (seed 1, speed ${speed}), gentle dream strength ${dream.strength}, model default-face + ${values.model}`);
+    console.log('  mean |frame - previous frame| in grey levels (0-255), plain and with the previous frame moved with the face (optical flow between the undreamed portraits); lower is steadier');
+    const floor = await measureFlicker({ dreamModel: values.model }, { ...dream, mode: 'off' }, frames, speed);
+    console.log(`  no dream (the walk itself)  ${floor.flicker.toFixed(2)}   on the face ${floor.onTheFace.toFixed(2)}`);
+    for (const carry of ['off', 'still', 'warped'] as const) {
+      const run = await measureFlicker({ dreamModel: values.model, dreamCarry: carry }, dream, frames, speed);
+      console.log(`  carry ${carry.padEnd(7)}              ${run.flicker.toFixed(2)}   on the face ${run.onTheFace.toFixed(2)}   (dream stage ${run.dreamMs.toFixed(1)} ms/frame)`);
+    }
   }
 }

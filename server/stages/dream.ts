@@ -1,7 +1,10 @@
 /**
  * The live dream pass. 'gentle' dreams each portrait a little and carries the dreamed
- * detail from frame to frame (decaying), so patterns grow and drift with the face
- * instead of flickering; 'zoom' feeds its own last output back in, slightly zoomed and
+ * detail from frame to frame (decaying), moved with the face by the optical flow between
+ * consecutive portraits (server/dream/flow.ts), so patterns grow and stay on the face
+ * instead of flickering; 'guided' does the same toward a guide picture's features (another
+ * seed's portrait, a capture or an upload: server/dream/guides.ts) instead of a style's
+ * layers; 'zoom' feeds its own last output back in, slightly zoomed and
  * turned, for the endless Inceptionism zoom (server/dream/zoom.ts: a share of the live
  * portrait blended back in and the picture held to the portrait's colour statistics,
  * so it keeps its contrast and colours however long it runs).

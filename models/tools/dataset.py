@@ -92,13 +92,16 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--from", dest="src", required=True, help="folder of photos (searched recursively)")
     ap.add_argument("--out", required=True, help="output folder")
-    ap.add_argument("--size", type=int, default=128, help="output side in pixels")
-    ap.add_argument("--min-size", type=int, default=64, help="reject photos whose short side is smaller")
+    ap.add_argument("--size", type=int, default=128, help="output side in pixels (default: %(default)s)")
+    ap.add_argument("--min-size", type=int, default=64,
+                    help="reject photos whose short side is smaller (default: %(default)s)")
     ap.add_argument("--blur", type=float, default=40.0,
-                    help="reject when the variance of the Laplacian (at the output size) is below this")
+                    help="reject when the variance of the Laplacian (at the output size) is below this "
+                         "(default: %(default)s)")
     ap.add_argument("--dup-bits", type=int, default=4,
-                    help="perceptual-hash Hamming distance at or below which two photos are near-duplicates")
-    ap.add_argument("--limit", type=int, default=0, help="use only the first N files (0: all)")
+                    help="perceptual-hash Hamming distance at or below which two photos are near-duplicates "
+                         "(default: %(default)s)")
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N files, 0 for all (default: %(default)s)")
     args = ap.parse_args(argv)
 
     if not os.path.isdir(args.src):

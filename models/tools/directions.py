@@ -337,14 +337,19 @@ def main(argv=None):
     ap.add_argument("--model", required=True, help="generator model folder (made by `portraits export`)")
     ap.add_argument("--data", required=True, help="the UTKFace-curated training set (images.npy + index.json with ages)")
     ap.add_argument("--run", default="", help="training run folder with checkpoint.pt (default: the one the manifest names)")
-    ap.add_argument("--samples", type=int, default=10000, help="latents for the PCA")
-    ap.add_argument("--candidates", type=int, default=12, help="principal components considered for naming")
-    ap.add_argument("--components", type=int, default=5, help="named GANSpace directions to keep at most")
-    ap.add_argument("--probe", type=int, default=160, help="faces rendered per component to name it")
-    ap.add_argument("--photos", type=int, default=8000, help="labelled real photos for the age regressor")
-    ap.add_argument("--faces", type=int, default=6000, help="generated faces whose predicted age is regressed on z")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--samples", type=int, default=10000, help="latents for the PCA (default: %(default)s)")
+    ap.add_argument("--candidates", type=int, default=12,
+                    help="principal components considered for naming (default: %(default)s)")
+    ap.add_argument("--components", type=int, default=5,
+                    help="named GANSpace directions to keep at most (default: %(default)s)")
+    ap.add_argument("--probe", type=int, default=160,
+                    help="faces rendered per component to name it (default: %(default)s)")
+    ap.add_argument("--photos", type=int, default=8000,
+                    help="labelled real photos for the age regressor (default: %(default)s)")
+    ap.add_argument("--faces", type=int, default=6000,
+                    help="generated faces whose predicted age is regressed on z (default: %(default)s)")
+    ap.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: %(default)s)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(max(1, args.threads))

@@ -152,17 +152,25 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True, help="generator model folder (made by `portraits export`)")
     ap.add_argument("--data", required=True, help="the training set folder (made by `portraits dataset`)")
-    ap.add_argument("--n", type=int, default=500, help="images per side for the face rate")
-    ap.add_argument("--novelty", type=int, default=1000, help="generated faces for novelty and diversity")
-    ap.add_argument("--detectors", default="tiny,ssd", help="face-api detectors; the first is the primary")
-    ap.add_argument("--target", type=float, default=0.8, help="required generated/real face-rate ratio")
+    ap.add_argument("--n", type=int, default=500, help="images per side for the face rate (default: %(default)s)")
+    ap.add_argument("--novelty", type=int, default=1000,
+                    help="generated faces for novelty and diversity (default: %(default)s)")
+    ap.add_argument("--detectors", default="tiny,ssd",
+                    help="face-api detectors; the first is the primary (default: %(default)s)")
+    ap.add_argument("--target", type=float, default=0.8,
+                    help="required generated/real face-rate ratio (default: %(default)s)")
     ap.add_argument("--keep", default="", help="keep the rendered images in this folder (default: temporary)")
     ap.add_argument("--judge-n", type=int, default=1000,
-                    help="generated faces and held-out photos per side for the judge (Fréchet distance, detail, eyes)")
-    ap.add_argument("--sizes", default="128,256", help="sizes (px) the Fréchet distance is measured at")
-    ap.add_argument("--holdout", default=jd.DEFAULT_HOLDOUT, help="held-out photo list (JSON with 'files')")
-    ap.add_argument("--photos", default=jd.DEFAULT_PHOTOS, help="folder of the original photos (200 px UTKFace)")
-    ap.add_argument("--darknet", default=jd.DEFAULT_DARKNET, help="Darknet tiny model folder (the judge's features)")
+                    help="generated faces and held-out photos per side for the judge (Fréchet distance, detail, eyes) "
+                         "(default: %(default)s)")
+    ap.add_argument("--sizes", default="128,256",
+                    help="sizes (px) the Fréchet distance is measured at (default: %(default)s)")
+    ap.add_argument("--holdout", default=jd.DEFAULT_HOLDOUT,
+                    help="held-out photo list (JSON with 'files') (default: %(default)s)")
+    ap.add_argument("--photos", default=jd.DEFAULT_PHOTOS,
+                    help="folder of the original photos (200 px UTKFace) (default: %(default)s)")
+    ap.add_argument("--darknet", default=jd.DEFAULT_DARKNET,
+                    help="Darknet tiny model folder (the judge's features) (default: %(default)s)")
     ap.add_argument("--no-eyes", action="store_true", help="skip the both-eyes rate (the slowest part of the judge)")
     ap.add_argument("--eyes-n", type=int, default=0,
                     help="faces per side for the both-eyes rate (default: --judge-n; about 0.6 s a face on 2 cores)")

@@ -198,9 +198,12 @@ def main(argv=None):
     ap.add_argument("--out", required=True, help="generator model folder, e.g. models/default-face")
     ap.add_argument("--id", default="", help="model id (default: the --out folder's name)")
     ap.add_argument("--critic-out", default="", help="critic model folder (default: OUT-critic)")
-    ap.add_argument("--data", default="", help="the training set folder, if it moved since training")
-    ap.add_argument("--data-name", default="", help="name of a training set that is not UTKFace")
-    ap.add_argument("--data-terms", default="", help="terms of a training set that is not UTKFace")
+    ap.add_argument("--data", default="",
+                    help="the training set folder, if it moved since training (default: the one the run recorded)")
+    ap.add_argument("--data-name", default="",
+                    help="name of a training set that is not UTKFace, with --data-terms (default: UTKFace, recognised "
+                         "by its labels)")
+    ap.add_argument("--data-terms", default="", help="terms of a training set that is not UTKFace (default: UTKFace's)")
     ap.add_argument("--training-complete", action="store_true",
                     help="style checkpoints: training is finished (they carry no budget, so otherwise the manifest "
                          "records training.complete = false)")

@@ -81,19 +81,29 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="folder written by `portraits dataset`")
     ap.add_argument("--out", required=True, help="run folder: checkpoints, samples, curves")
-    ap.add_argument("--resolution", type=int, default=64, choices=[16, 32, 64, 128])
-    ap.add_argument("--latent", type=int, default=128)
-    ap.add_argument("--kimg", type=float, default=600, help="thousands of real images over all phases")
-    ap.add_argument("--minutes", type=float, default=0, help="wall-clock budget instead of --kimg")
-    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=0.0002)
-    ap.add_argument("--r1", type=float, default=0.001, help="R1 gamma (lazy, every 16 steps); >= 0.05 froze the critic here")
-    ap.add_argument("--ema-kimg", type=float, default=10, help="half-life of the generator EMA")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--sample-every", type=int, default=500, help="steps between sample grids")
-    ap.add_argument("--checkpoint-minutes", type=float, default=5)
+    ap.add_argument("--resolution", type=int, default=64, choices=[16, 32, 64, 128],
+                    help="final resolution in pixels, grown from 8x8 (default: %(default)s)")
+    ap.add_argument("--latent", type=int, default=128, help="length of the latent vector z (default: %(default)s)")
+    ap.add_argument("--kimg", type=float, default=600,
+                    help="thousands of real images over all phases (default: %(default)s)")
+    ap.add_argument("--minutes", type=float, default=0,
+                    help="wall-clock budget instead of --kimg, 0 to use --kimg (default: %(default)s)")
+    ap.add_argument("--max-steps", type=int, default=0,
+                    help="stop after this many steps (smoke tests), 0 for no limit (default: %(default)s)")
+    ap.add_argument("--batch", type=int, default=32,
+                    help="images per step, doubled at 16 px and below (default: %(default)s)")
+    ap.add_argument("--lr", type=float, default=0.0002,
+                    help="Adam learning rate of both networks (default: %(default)s)")
+    ap.add_argument("--r1", type=float, default=0.001,
+                    help="R1 gamma (lazy, every 16 steps); >= 0.05 froze the critic here (default: %(default)s)")
+    ap.add_argument("--ema-kimg", type=float, default=10,
+                    help="half-life of the generator EMA, thousands of images (default: %(default)s)")
+    ap.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2,
+                    help="torch CPU threads (default: %(default)s, this machine's cores)")
+    ap.add_argument("--sample-every", type=int, default=500, help="steps between sample grids (default: %(default)s)")
+    ap.add_argument("--checkpoint-minutes", type=float, default=5,
+                    help="minutes between checkpoints (default: %(default)s)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     ap.add_argument("--ema-reset", action="store_true",
                     help="with --resume: restart the generator EMA from the current generator (a lagging EMA "

@@ -55,26 +55,39 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="portraits train --arch face-sr", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="folder written by `portraits dataset` (native size, e.g. 200 px)")
-    ap.add_argument("--holdout", default="", help="JSON of photo file names kept out of training (the generator's holdout)")
+    ap.add_argument("--holdout", default="",
+                    help="JSON of photo file names kept out of training (the generator's holdout); without one, the "
+                         "last photos are held out for validation")
     ap.add_argument("--out", required=True, help="run folder: samples and curves")
     ap.add_argument("--checkpoint", required=True, help="compact checkpoint (read with --resume, always written)")
     ap.add_argument("--darknet", default=os.path.join(REPO, "models", "darknet-tiny", "model.onnx"),
-                    help="Darknet tiny ONNX for the perceptual loss")
-    ap.add_argument("--minutes", type=float, default=60)
-    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this call (smoke tests)")
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--crop", type=int, default=96, help="side of the high-resolution training crops, px (even)")
-    ap.add_argument("--channels", type=int, default=32)
-    ap.add_argument("--blocks", type=int, default=4)
-    ap.add_argument("--lr", type=float, default=2e-4)
-    ap.add_argument("--perceptual", type=float, default=0.2, help="weight of the perceptual loss")
-    ap.add_argument("--adversarial", type=float, default=0.01, help="weight of the adversarial loss")
-    ap.add_argument("--adversarial-after", type=int, default=1000, help="steps of pixel and perceptual loss alone first")
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--sample-minutes", type=float, default=10)
-    ap.add_argument("--checkpoint-minutes", type=float, default=5)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--resume", action="store_true")
+                    help="Darknet tiny ONNX for the perceptual loss (default: %(default)s)")
+    ap.add_argument("--minutes", type=float, default=60, help="wall-clock budget of this call (default: %(default)s)")
+    ap.add_argument("--max-steps", type=int, default=0,
+                    help="stop after this many steps in this call (smoke tests), 0 for no limit (default: %(default)s)")
+    ap.add_argument("--batch", type=int, default=16, help="crops per step (default: %(default)s)")
+    ap.add_argument("--crop", type=int, default=96,
+                    help="side of the high-resolution training crops, px (even) (default: %(default)s)")
+    ap.add_argument("--channels", type=int, default=32,
+                    help="feature channels of a new network; --resume keeps its own (default: %(default)s)")
+    ap.add_argument("--blocks", type=int, default=4,
+                    help="residual blocks of a new network; --resume keeps its own (default: %(default)s)")
+    ap.add_argument("--lr", type=float, default=2e-4,
+                    help="Adam learning rate of the network and the critic (default: %(default)s)")
+    ap.add_argument("--perceptual", type=float, default=0.2,
+                    help="weight of the perceptual loss, 0 for none (default: %(default)s)")
+    ap.add_argument("--adversarial", type=float, default=0.01,
+                    help="weight of the adversarial loss (default: %(default)s)")
+    ap.add_argument("--adversarial-after", type=int, default=1000,
+                    help="steps of pixel and perceptual loss alone first (default: %(default)s)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2,
+                    help="torch CPU threads (default: %(default)s, this machine's cores)")
+    ap.add_argument("--sample-minutes", type=float, default=10,
+                    help="minutes between validations and sample grids (default: %(default)s)")
+    ap.add_argument("--checkpoint-minutes", type=float, default=5,
+                    help="minutes between checkpoints (default: %(default)s)")
+    ap.add_argument("--seed", type=int, default=0, help="random seed of the weights (default: %(default)s)")
+    ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     args = ap.parse_args(argv)
     if args.crop % 2:
         sys.exit("portraits train: --crop must be even")

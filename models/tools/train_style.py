@@ -102,20 +102,31 @@ def main(argv=None):
     ap.add_argument("--data", required=True, help="folder written by `portraits dataset`")
     ap.add_argument("--out", required=True, help="run folder: samples, curves, snapshots")
     ap.add_argument("--checkpoint", required=True, help="compact checkpoint file (read with --resume, always written)")
-    ap.add_argument("--resolution", type=int, default=64, choices=[64, 128])
-    ap.add_argument("--minutes", type=float, default=140, help="wall-clock budget of this call")
-    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this call (smoke tests)")
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=0.0002)
-    ap.add_argument("--r1", type=float, default=0.001, help="R1 gamma (lazy, every 16 steps)")
-    ap.add_argument("--mix", type=float, default=0.5, help="share of generator batches trained with style mixing")
-    ap.add_argument("--ema-kimg", type=float, default=10, help="half-life of the generator EMA")
-    ap.add_argument("--fade-kimg", type=float, default=60, help="images over which a grown critic input fades in")
-    ap.add_argument("--holdout", type=int, default=1000, help="photos kept out of training for evaluation")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--sample-minutes", type=float, default=10, help="minutes between sample grids and EMA snapshots")
-    ap.add_argument("--checkpoint-minutes", type=float, default=5)
+    ap.add_argument("--resolution", type=int, default=64, choices=[64, 128],
+                    help="output resolution in pixels; 128 grows a 64 px checkpoint (default: %(default)s)")
+    ap.add_argument("--minutes", type=float, default=140, help="wall-clock budget of this call (default: %(default)s)")
+    ap.add_argument("--max-steps", type=int, default=0,
+                    help="stop after this many steps in this call (smoke tests), 0 for no limit (default: %(default)s)")
+    ap.add_argument("--batch", type=int, default=32, help="images per step (default: %(default)s)")
+    ap.add_argument("--lr", type=float, default=0.0002,
+                    help="Adam learning rate of both networks (default: %(default)s)")
+    ap.add_argument("--r1", type=float, default=0.001, help="R1 gamma (lazy, every 16 steps) (default: %(default)s)")
+    ap.add_argument("--mix", type=float, default=0.5,
+                    help="share of generator batches trained with style mixing (default: %(default)s)")
+    ap.add_argument("--ema-kimg", type=float, default=10,
+                    help="half-life of the generator EMA, thousands of images (default: %(default)s)")
+    ap.add_argument("--fade-kimg", type=float, default=60,
+                    help="thousands of images over which a grown critic input fades in (default: %(default)s)")
+    ap.add_argument("--holdout", type=int, default=1000,
+                    help="photos kept out of training for evaluation (a new run) (default: %(default)s)")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="random seed; each call adds the step count (default: %(default)s)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2,
+                    help="torch CPU threads (default: %(default)s, this machine's cores)")
+    ap.add_argument("--sample-minutes", type=float, default=10,
+                    help="minutes between sample grids and EMA snapshots (default: %(default)s)")
+    ap.add_argument("--checkpoint-minutes", type=float, default=5,
+                    help="minutes between checkpoints (default: %(default)s)")
     ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     args = ap.parse_args(argv)
 

@@ -49,6 +49,9 @@ export function cliStyle(dream: CliDream, name: string | undefined, channel?: nu
   }
 }
 
+/** How help states the default of a setting a style tunes: the style's own value, else the engine's. */
+export const styleDefault = (key: keyof DreamSettings): string => `the style's, else ${String(DEFAULT_DREAM[key])}`;
+
 /** The style's tuned settings under the defaults, with `flags` (already parsed, undefined = not given) on top. */
 export function styleSettings(style: DreamStyle, flags: Partial<DreamSettings>): DreamSettings {
   const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<DreamSettings>;

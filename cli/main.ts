@@ -1,6 +1,7 @@
 /** `portraits <command>`: offline work on models, datasets, renders and the installation. */
 import { COMMANDS } from './commands/index.js';
-import { UsageError } from './command.js';
+import { UsageError, type Command } from './command.js';
+import { describeFlags } from './flags.js';
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -8,12 +9,19 @@ function help(): string {
   return ['Imaginary Portraits: offline tools', '', 'usage: npx portraits <command> [options]', '', 'commands:', ...lines, '', 'portraits help <command> shows its options.'].join('\n');
 }
 
+/** `portraits help NAME`: the summary, the usage, every flag with its default, then the command's details. */
+async function commandHelp(command: Command): Promise<string> {
+  const lines = [command.summary, '', `usage: ${command.usage}`];
+  if (command.flags) lines.push('', 'options:', ...(await describeFlags(await command.flags())));
+  if (command.details) lines.push(await command.details());
+  return lines.join('\n');
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     const target = COMMANDS.find((c) => c.name === rest[0]);
-    const details = target?.details ? await target.details() : '';
-    process.stdout.write((target ? `${target.summary}\n\nusage: ${target.usage}${details ? `\n${details}` : ''}` : help()) + '\n');
+    process.stdout.write((target ? await commandHelp(target) : help()) + '\n');
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);

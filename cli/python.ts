@@ -27,6 +27,9 @@ export function checkPython(modules: readonly string[] = ['torch', 'numpy', 'cv2
   return null;
 }
 
+/** The tools import each other by name, so models/tools is on the path. */
+const pythonEnv = (): NodeJS.ProcessEnv => ({ ...process.env, PYTHONPATH: TOOLS_DIR, PYTHONUNBUFFERED: '1' });
+
 /** Runs models/tools/<script> with the given arguments, streaming its output; resolves to the exit code. */
 export function runPython(script: string, args: readonly string[]): Promise<number> {
   const problem = checkPython();
@@ -35,14 +38,37 @@ export function runPython(script: string, args: readonly string[]): Promise<numb
     return Promise.resolve(1);
   }
   return new Promise((resolve) => {
-    const child = spawn(pythonPath(), [TOOLS_DIR + script, ...args], {
-      stdio: 'inherit',
-      env: { ...process.env, PYTHONPATH: TOOLS_DIR, PYTHONUNBUFFERED: '1' },
-    });
+    const child = spawn(pythonPath(), [TOOLS_DIR + script, ...args], { stdio: 'inherit', env: pythonEnv() });
     child.on('error', (err) => {
       process.stderr.write(`portraits: could not start Python: ${err.message}\n`);
       resolve(1);
     });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
+}
+
+/**
+ * A script's own argparse help (`--help`), so `portraits help` and the script cannot disagree.
+ * When Python or a module it imports is missing, one line says so instead.
+ */
+export function pythonHelp(script: string): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn(pythonPath(), [TOOLS_DIR + script, '--help'], { stdio: ['ignore', 'pipe', 'pipe'], env: pythonEnv() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const unavailable = (why: string) => resolve(`(the options of models/tools/${script} cannot be shown: ${why})`);
+    child.on('error', (err) => unavailable(`could not start ${pythonPath()}: ${err.message}`));
+    child.on('close', (code) => {
+      if (code === 0) return resolve(stdout.trimEnd());
+      // Most often a missing module (torch, cv2): say which, and how to install it.
+      unavailable(checkPython() ?? (stderr.trim().split('\n').at(-1) || `exit code ${code}`));
+    });
+  });
+}
+
+/** `portraits help` for a Python-backed command: its script's own help, the one description of its options. */
+export async function scriptDetails(script: string): Promise<string> {
+  return `\nmodels/tools/${script} takes these options (its own --help):\n\n${await pythonHelp(script)}`;
 }

@@ -6,12 +6,29 @@ import { relative } from 'node:path';
 import { convertTfjsModel, type ConvertProgress } from '../../onnx-compilers/tfjs/convert.js';
 import { MODEL_KINDS, type ModelKind } from '../../onnx-compilers/tfjs/manifest.js';
 import type { Command } from '../command.js';
-import { parseFlags } from '../flags.js';
+import { flagOptions, flagTable, parseFlags } from '../flags.js';
 import { UsageError } from '../command.js';
 import { progressBar, type Bar } from '../progress.js';
 
 const USAGE =
   'portraits convert --from DIR/model.json --out models/ID [--id ID] [--input-range LO,HI] [--kind classifier|upscaler|embedder|detector] [--softmax] [--source TEXT] [--licence TEXT]';
+
+/** The defaults are the converter's (onnx-compilers/tfjs/convert.ts ConvertOptions): most are read off the model's files. */
+const FLAGS = flagTable({
+  from: { type: 'string', value: 'DIR/model.json', required: true, help: "the TF.js layers model's model.json; its weight shards sit beside it" },
+  out: { type: 'string', value: 'DIR', required: true, help: 'the model folder to write: model.onnx and manifest.json (e.g. models/ID)' },
+  id: { type: 'string', value: 'ID', default: "the --out folder's name", help: "the model's id in its manifest" },
+  'input-range': {
+    type: 'string',
+    value: 'LO,HI',
+    default: 'known for the @upscalerjs ESRGAN packages, else required',
+    help: 'the pixel values the model expects, e.g. 0,1 or 0,255 (TF.js files do not record it)',
+  },
+  kind: { type: 'string', value: 'KIND', default: 'read off the output: a vector is a classifier, a larger image an upscaler', help: 'what the model is', names: MODEL_KINDS },
+  softmax: { type: 'boolean', help: 'classifiers: also output `probabilities`, the softmax over the logits' },
+  source: { type: 'string', value: 'TEXT', default: 'the npm package@version and path, else the model.json path', help: 'where the model came from, recorded in the manifest' },
+  licence: { type: 'string', value: 'TEXT', default: "its npm package's licence, else a LICENSE file beside it", help: "the model's licence, recorded in the manifest" },
+});
 
 function parseRange(text: string): [number, number] {
   const parts = text.split(',').map(Number);
@@ -42,17 +59,9 @@ export const convert: Command = {
   name: 'convert',
   summary: 'convert a TF.js layers model (Keras model.json + shards) into an ONNX model folder with a manifest',
   usage: USAGE,
+  flags: async () => FLAGS,
   async run(argv) {
-    const { values } = parseFlags(argv, {
-          from: { type: 'string' },
-          out: { type: 'string' },
-          id: { type: 'string' },
-          'input-range': { type: 'string' },
-          kind: { type: 'string' },
-          softmax: { type: 'boolean' },
-          source: { type: 'string' },
-          licence: { type: 'string' },
-        });
+    const { values } = parseFlags(argv, flagOptions(FLAGS));
     if (!values.from || !values.out) throw new UsageError('--from and --out are required');
     if (values.kind && !MODEL_KINDS.includes(values.kind as ModelKind)) throw new UsageError(`--kind must be one of ${MODEL_KINDS.join(', ')}`);
     const bars = progressBars();

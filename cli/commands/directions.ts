@@ -10,7 +10,7 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { ManifestSchema } from '../../common/manifest.js';
 import { describeError } from '../../common/state.js';
-import { runPython } from '../python.js';
+import { runPython, scriptDetails } from '../python.js';
 
 function argValue(argv: readonly string[], flag: string): string | undefined {
   const i = argv.indexOf(flag);
@@ -21,6 +21,7 @@ export const directions: Command = {
   name: 'directions',
   summary: "find the tablet's semantic sliders (GANSpace + UTKFace age) and write them into a generator's manifest",
   usage: 'portraits directions --model models/ID --data DATA_DIR [--run RUN_DIR] [--samples 10000] [--components 5] [--threads 1]',
+  details: () => scriptDetails('directions.py'),
   async run(argv) {
     const help = argv.includes('--help') || argv.includes('-h');
     const model = argValue(argv, '--model');

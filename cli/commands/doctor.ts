@@ -12,9 +12,10 @@ import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import type { Command } from '../command.js';
-import { parseFlags } from '../flags.js';
+import { flagOptions, flagTable, parseFlags, type FlagTable } from '../flags.js';
 import { UsageError } from '../command.js';
 import { fetchHealth, findLocalServer } from '../find-server.js';
+import { serverFlags } from '../server-flags.js';
 
 export type Level = 'ok' | 'warn' | 'error';
 
@@ -343,16 +344,31 @@ export async function runDoctor(options: DoctorOptions = {}, print: (line: strin
   return findings;
 }
 
+/** The doctor's own flags; every server setting is a flag too (serverFlags), overriding the configuration as it does for the server. */
+const DOCTOR_FLAGS = flagTable({
+  config: { type: 'string', value: 'FILE', default: 'PORTRAITS_CONFIG, else the defaults and environment', help: 'the server configuration file (JSON) to check' },
+  url: { type: 'string', value: 'URL', default: 'http://127.0.0.1:PORT, then any local port where a Portraits server answers', help: 'the running server to ask for its /health' },
+  json: { type: 'boolean', help: 'print the findings as JSON, for scripts' },
+});
+
+async function doctorFlags(): Promise<FlagTable> {
+  return { ...DOCTOR_FLAGS, ...(await serverFlags()) };
+}
+
 export const doctor: Command = {
   name: 'doctor',
   summary: 'check this machine: Node, config, model, dream network, GPU provider, ports, Chromium, display; says what to fix',
   usage: 'portraits doctor [--config FILE] [--url http://HOST:PORT] [--json] [--port N] [--models-dir DIR] [--model ID] [--provider auto|webgpu|cpu] [any server flag]',
+  flags: doctorFlags,
+  async details() {
+    return '\nThe server settings above are checked as the server would take them: defaults, the config file, the environment, then these flags.';
+  },
   async run(argv) {
     // Quiet the server modules' JSON logs: the doctor speaks in its own lines.
     process.env.LOG_LEVEL ??= 'silent';
     const { ConfigSchema, kebab } = await import('../../server/config.js');
     const keys = Object.keys(ConfigSchema.shape);
-    const values: Record<string, string | boolean | undefined> = parseFlags(argv, { ...Object.fromEntries(keys.map((k) => [kebab(k), { type: 'string' as const }])), config: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean' } }).values;
+    const values: Record<string, string | boolean | undefined> = parseFlags(argv, flagOptions(await doctorFlags())).values;
     const overrides: Record<string, string> = {};
     for (const k of keys) if (typeof values[kebab(k)] === 'string') overrides[k] = values[kebab(k)] as string;
     const json = values.json === true;

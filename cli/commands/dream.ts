@@ -1,7 +1,6 @@
 /** `portraits dream`: DeepDream a picture (or noise) offline, optionally as an endless zoom. */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ROOT_DIR } from '../../server/config.js';
 import { pictureBasis } from '../../server/dream/colour.js';
 import { DEFAULT_DREAM, dreamImage, noiseImage, type DreamSettings } from '../../server/dream/engine.js';
 import { ImageOps } from '../../server/dream/image-ops.js';
@@ -9,15 +8,45 @@ import { DreamNet, type DreamNetSpec } from '../../server/dream/net.js';
 import { ZOOM_OFFLINE, zoomFeed } from '../../server/dream/zoom.js';
 import { planarToSharp, readPlanar } from '../../server/image/planar.js';
 import type { PlanarImage } from '../../server/image/planar-image.js';
-import { numberFlag, parseFlags } from '../flags.js';
+import { flagOptions, flagTable, numberFlag, parseFlags, wrapList } from '../flags.js';
 import { UsageError, type Command } from '../command.js';
-import { cliStyle, openCliDream, styleSettings, type CliDream } from '../dream-style.js';
+import { cliStyle, openCliDream, styleDefault, styleSettings, type CliDream } from '../dream-style.js';
 import { progressBar } from '../progress.js';
+import { DEFAULT_DREAM_MODEL } from '../../server/models/registry.js';
+import { dreamNetworkNames, MODELS_DIR, MODELS_DIR_FLAG } from '../model-flags.js';
+
+/** Without a size, noise is dreamed at the dream network's usual input size. */
+const NOISE_SIZE = 224;
+const ZOOM = { frames: 0, scale: 1.05, rotate: 0 } as const;
 
 const usage =
   'portraits dream (--in IMAGE | --from-noise) --out OUT.png [--style NAME] [--model ID] [--layer NAME --channel N] [--class NAME] ' +
-  '[--size PX] [--octaves N] [--octave-scale S] [--iterations N] [--step S] [--jitter 32] [--seed 0] [--pyramid 4] [--free-colours] ' +
-  '[--zoom-frames N] [--zoom 1.05] [--rotate DEG] [--models-dir DIR]';
+  `[--size PX] [--octaves N] [--octave-scale S] [--iterations N] [--step S] [--jitter ${DEFAULT_DREAM.jitter}] [--seed ${DEFAULT_DREAM.seed}] [--pyramid ${DEFAULT_DREAM.pyramid}] [--free-colours] ` +
+  `[--zoom-frames N] [--zoom ${ZOOM.scale}] [--rotate DEG] [--models-dir DIR]`;
+
+const FLAGS = flagTable({
+  in: { type: 'string', value: 'IMAGE', help: 'the picture to dream on (give this or --from-noise)' },
+  'from-noise': { type: 'boolean', help: 'dream on random noise instead of a picture (its colours are not kept)' },
+  out: { type: 'string', value: 'OUT.png', required: true, help: 'the PNG to write; with --zoom-frames, OUT-0000.png, OUT-0001.png... instead' },
+  style: { type: 'string', value: 'NAME', default: "the network's first style", help: 'a style, a layer or LAYER:N of the dream network, listed below' },
+  layer: { type: 'string', value: 'NAME', help: 'the same flag as --style (give one of them)' },
+  channel: { type: 'string', value: 'N', default: 'every channel', help: "dream one channel of the --style/--layer layer, or of the network's first layer" },
+  class: { type: 'string', value: 'NAME', help: 'dream toward a class of a classifier with labels, listed below; not with --style, --layer or --channel' },
+  model: { type: 'string', value: 'ID', default: `${DEFAULT_DREAM_MODEL}, else the default generator's critic`, help: 'the dream network, by its folder in --models-dir', names: dreamNetworkNames },
+  size: { type: 'string', value: 'PX', default: `the picture's own size; ${NOISE_SIZE} from noise`, help: 'resize the picture (or the noise) to PX x PX first, 16-4096' },
+  octaves: { type: 'string', value: 'N', default: styleDefault('octaves'), help: 'pyramid levels, 1-12; 1 dreams at full size only' },
+  'octave-scale': { type: 'string', value: 'S', default: styleDefault('octaveScale'), help: 'size ratio between neighbouring octaves, more than 1, at most 4' },
+  iterations: { type: 'string', value: 'N', default: styleDefault('iterations'), help: 'gradient steps per octave, 1-1000' },
+  step: { type: 'string', value: 'S', default: styleDefault('step'), help: 'step size in 1/255 of the picture (the gradient normalised by its mean magnitude), more than 0, at most 100' },
+  jitter: { type: 'string', value: 'PX', default: DEFAULT_DREAM.jitter, help: 'largest random roll before each step, at full size, 0-512' },
+  seed: { type: 'string', value: 'N', default: DEFAULT_DREAM.seed, help: "seeds the jitter and the noise, so the same settings give the same dream; a zoom's frame N uses seed + N" },
+  pyramid: { type: 'string', value: 'N', default: DEFAULT_DREAM.pyramid, help: 'bands of the Laplacian pyramid the gradient is normalised over, 1-8 (1: the whole gradient at once)' },
+  'free-colours': { type: 'boolean', help: "step in plain RGB without holding the picture's colour statistics (the old look, with colour casts)" },
+  'zoom-frames': { type: 'string', value: 'N', default: ZOOM.frames, help: 'frames of an endless zoom after the first, each dreamed on the last one zoomed in, 0-10000' },
+  zoom: { type: 'string', value: 'S', default: ZOOM.scale, help: 'how much each zoom frame enlarges the last, 1-2' },
+  rotate: { type: 'string', value: 'DEG', default: ZOOM.rotate, help: 'how far each zoom frame turns the last, degrees, -45 to 45' },
+  'models-dir': MODELS_DIR_FLAG,
+});
 
 async function classIndex(dream: CliDream, name: string): Promise<{ tensor: string; index: number }> {
   const spec = dream.manifest.dream;
@@ -32,6 +61,18 @@ async function classIndex(dream: CliDream, name: string): Promise<{ tensor: stri
   return { tensor: spec.logits, index };
 }
 
+/** The classes --class takes on the default dream network, as a wrapped list (a thousand for ImageNet). */
+async function classLines(dream: CliDream): Promise<string[]> {
+  const spec = dream.manifest.dream;
+  if (!spec?.logits || !spec.labels) return [`(${dream.id} has no class labels: --class needs a classifier with labels)`];
+  try {
+    const labels = (await readFile(join(dream.dir, spec.labels), 'utf8')).split('\n').map((l) => l.trim()).filter(Boolean);
+    return [`classes of ${dream.id} (--class NAME, ${labels.length} from ${spec.labels}):`, ...wrapList(labels, 98).map((l) => `  ${l}`)];
+  } catch (err) {
+    return [`(the classes of ${dream.id} are unavailable: ${(err as Error).message})`];
+  }
+}
+
 const optional = (values: Record<string, unknown>, key: string, check: (n: number) => boolean): number | undefined =>
   values[key] === undefined ? undefined : numberFlag(values, key, 0, check);
 
@@ -39,30 +80,23 @@ export const dream: Command = {
   name: 'dream',
   summary: 'DeepDream a picture or noise in a style (a layer blend of the dream network), a layer, a channel or a class; optional endless zoom frames',
   usage,
+  flags: async () => FLAGS,
   async details() {
     const lines = [
       '',
-      'With no options it dreams in the default style of the shipped dream network (Darknet tiny) with that',
-      "style's tuned settings, and keeps the picture's colours. --style takes a style, a layer or LAYER:N",
-      '(--layer is the same flag); the flags override the style\'s settings. --free-colours steps in plain RGB',
-      "without holding the picture's colour statistics (the old look, with its colour casts).",
+      'With no options it dreams in the default style of the dream network with that style\'s tuned settings,',
+      "and keeps the picture's colours; the flags override the style's settings.",
       '',
     ];
     try {
-      const dream = await openCliDream(join(ROOT_DIR, 'models'), undefined);
-      return [...lines, ...dream.catalogue.describe()].join('\n');
+      const dream = await openCliDream(MODELS_DIR, undefined);
+      return [...lines, ...dream.catalogue.describe(), ...(await classLines(dream))].join('\n');
     } catch (err) {
       return [...lines, `(no dream network to list: ${(err as Error).message})`].join('\n');
     }
   },
   async run(argv) {
-    const { values } = parseFlags(argv, {
-      in: { type: 'string' }, out: { type: 'string' }, 'from-noise': { type: 'boolean' }, model: { type: 'string' },
-      style: { type: 'string' }, layer: { type: 'string' }, channel: { type: 'string' }, class: { type: 'string' }, size: { type: 'string' },
-      octaves: { type: 'string' }, 'octave-scale': { type: 'string' }, iterations: { type: 'string' }, step: { type: 'string' },
-      jitter: { type: 'string' }, seed: { type: 'string' }, pyramid: { type: 'string' }, 'free-colours': { type: 'boolean' },
-      'zoom-frames': { type: 'string' }, zoom: { type: 'string' }, rotate: { type: 'string' }, 'models-dir': { type: 'string' },
-    });
+    const { values } = parseFlags(argv, flagOptions(FLAGS));
     if (!values.out) throw new UsageError('--out is required');
     if (!values.in && !values['from-noise']) throw new UsageError('give --in IMAGE or --from-noise');
     if (values.style !== undefined && values.layer !== undefined) throw new UsageError('--style and --layer are the same flag; give one');
@@ -79,12 +113,12 @@ export const dream: Command = {
       keepColours: values['free-colours'] || values['from-noise'] ? false : undefined,
     };
     const size = values.size === undefined ? undefined : numberFlag(values, 'size', 0, (n) => Number.isInteger(n) && n >= 16 && n <= 4096);
-    const zoomFrames = numberFlag(values, 'zoom-frames', 0, (n) => Number.isInteger(n) && n >= 0 && n <= 10000);
-    const zoom = numberFlag(values, 'zoom', 1.05, (n) => n >= 1 && n <= 2);
-    const rotate = numberFlag(values, 'rotate', 0, (n) => Math.abs(n) <= 45);
+    const zoomFrames = numberFlag(values, 'zoom-frames', ZOOM.frames, (n) => Number.isInteger(n) && n >= 0 && n <= 10000);
+    const zoom = numberFlag(values, 'zoom', ZOOM.scale, (n) => n >= 1 && n <= 2);
+    const rotate = numberFlag(values, 'rotate', ZOOM.rotate, (n) => Math.abs(n) <= 45);
     const channel = optional(values, 'channel', (n) => Number.isInteger(n) && n >= 0);
 
-    const modelsDir = resolve(values['models-dir'] ?? join(ROOT_DIR, 'models'));
+    const modelsDir = resolve(values['models-dir'] ?? MODELS_DIR);
     const dream = await openCliDream(modelsDir, values.model);
     let spec: DreamNetSpec;
     let settings: DreamSettings;
@@ -104,7 +138,7 @@ export const dream: Command = {
 
     let base: PlanarImage;
     if (values.in) base = await readPlanar(resolve(values.in), size ? { width: size, height: size } : undefined);
-    else base = noiseImage(size ?? 224, size ?? 224, settings.seed);
+    else base = noiseImage(size ?? NOISE_SIZE, size ?? NOISE_SIZE, settings.seed);
     // A zoom is held to the portrait's colours, frame after frame.
     const portrait = settings.keepColours ? pictureBasis(base) : null;
 

@@ -9,7 +9,7 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { describeError } from '../../common/state.js';
 import { ManifestSchema } from '../../common/manifest.js';
-import { runPython } from '../python.js';
+import { runPython, scriptDetails } from '../python.js';
 
 function argValue(argv: readonly string[], flag: string): string | undefined {
   const i = argv.indexOf(flag);
@@ -29,6 +29,7 @@ export const exportModel: Command = {
   name: 'export',
   summary: 'export a training run or a style checkpoint to ONNX model folders (generator + critic trunk) with manifests and a model card',
   usage: 'portraits export (--run RUN_DIR | --checkpoint FILE) --out models/ID [--id ID] [--critic-out DIR] [--data DIR] [--data-name NAME --data-terms TERMS] [--training-complete]',
+  details: () => scriptDetails('export.py'),
   async run(argv) {
     const code = await runPython('export.py', argv);
     if (code !== 0 || wantsHelp(argv)) return code;
@@ -44,6 +45,7 @@ export const evaluateModel: Command = {
   summary: 'measure a generator (Fréchet distance vs held-out photos, detail, both eyes, face rate, novelty, diversity) into its model card and manifest',
   usage:
     'portraits evaluate --model models/ID --data DATA_DIR [--judge-n 1000] [--sizes 128,256] [--holdout FILE] [--photos DIR] [--eyes-n N] [--no-eyes] [--only-judge | --no-judge] [--n 500] [--novelty 1000] [--detectors tiny,ssd] [--target 0.8]',
+  details: () => scriptDetails('evaluate.py'),
   async run(argv) {
     if (!wantsHelp(argv) && !argValue(argv, '--model')) throw new UsageError('--model is required');
     // The Python side runs the Node scripts in models/eval with this same Node.

@@ -13,9 +13,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ManifestSchema, type DreamStyleEntry, type Manifest } from '../../common/manifest.js';
 import { convertTfjsModel } from '../../onnx-compilers/tfjs/convert.js';
-import { ROOT_DIR } from '../../server/config.js';
 import { listModels } from '../../server/models/registry.js';
 import { UsageError, type Command } from '../command.js';
+import { flagOptions, flagTable } from '../flags.js';
+import { MODELS_DIR, MODELS_DIR_FLAG } from '../model-flags.js';
 import { progressBar } from '../progress.js';
 
 const DARKNET_URL = 'https://raw.githubusercontent.com/ml5js/ml5-data-and-models/main/models/darknetclassifier/darknettiny/';
@@ -109,13 +110,25 @@ export async function installDarknet(from: string | null, modelsDir: string): Pr
   }
 }
 
+/** The models `fetch` can install. */
+const FETCHABLE = ['darknet-tiny'] as const;
+
+const FLAGS = flagTable({
+  from: { type: 'string', value: 'DIR', default: `download from ${DARKNET_URL}`, help: 'fetch: a local copy of the model folder (model.json and its shards) instead of downloading it' },
+  'models-dir': MODELS_DIR_FLAG,
+});
+
 export const models: Command = {
   name: 'models',
   summary: 'list installed models, or fetch an optional one (darknet-tiny: ImageNet dreams)',
   usage: 'portraits models [list] | portraits models fetch darknet-tiny [--from DIR] [--models-dir DIR]',
+  flags: async () => FLAGS,
+  async details() {
+    return ['', 'verbs:', '  list          every model in --models-dir: its kind, and a dream network\'s styles and layers (the default)', `  fetch NAME    install a third-party model; NAME is one of: ${FETCHABLE.join(', ')}`].join('\n');
+  },
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { from: { type: 'string' }, 'models-dir': { type: 'string' } } });
-    const modelsDir = resolve(values['models-dir'] ?? join(ROOT_DIR, 'models'));
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: flagOptions(FLAGS) });
+    const modelsDir = resolve(values['models-dir'] ?? MODELS_DIR);
     const [verb = 'list', name] = positionals;
     if (verb === 'list') {
       for (const m of await listModels(modelsDir)) {
@@ -126,7 +139,7 @@ export const models: Command = {
       return 0;
     }
     if (verb !== 'fetch') throw new UsageError(`unknown verb '${verb}'`);
-    if (name !== 'darknet-tiny') throw new UsageError(`unknown model '${name ?? ''}'; fetchable: darknet-tiny`);
+    if (name !== FETCHABLE[0]) throw new UsageError(`unknown model '${name ?? ''}'; fetchable: ${FETCHABLE.join(', ')}`);
     const manifest = await installDarknet(values.from ?? null, modelsDir);
     process.stderr.write(`installed ${manifest.id} in ${join(modelsDir, manifest.id)}; dream with: npx portraits dream --in PICTURE --out OUT.png [--style NAME] (portraits help dream lists the styles)\n`);
     return 0;

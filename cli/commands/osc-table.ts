@@ -5,16 +5,21 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '../command.js';
-import { parseFlags } from '../flags.js';
+import { flagOptions, flagTable, parseFlags } from '../flags.js';
 
 export const OSC_DOC = fileURLToPath(new URL('../../docs/osc.md', import.meta.url));
+
+const FLAGS = flagTable({
+  write: { type: 'boolean', help: 'rewrite the tables in docs/osc.md instead of printing them' },
+});
 
 export const oscTable: Command = {
   name: 'osc-table',
   summary: 'print the OSC address table derived from the state schema (--write updates docs/osc.md)',
   usage: 'portraits osc-table [--write]',
+  flags: async () => FLAGS,
   async run(argv) {
-    const { write } = parseFlags(argv, { write: { type: 'boolean' } }).values;
+    const { write } = parseFlags(argv, flagOptions(FLAGS)).values;
     // Imported lazily so `portraits help` does not load zod schemas and osc-js.
     const { buildAddressSpace } = await import('../../server/osc/address-space.js');
     const { addressTables, updateDoc } = await import('../../server/osc/docs.js');

@@ -2,10 +2,10 @@
 import { join, relative } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
-import { TOOLS_DIR, runPython } from '../python.js';
+import { TOOLS_DIR, pythonHelp, runPython, scriptDetails } from '../python.js';
 
 function pythonCommand(name: string, script: string, summary: string, usage: string): Command {
-  return { name, summary, usage, run: (argv) => runPython(script, argv) };
+  return { name, summary, usage, details: () => scriptDetails(script), run: (argv) => runPython(script, argv) };
 }
 
 export const dataset = pythonCommand(
@@ -25,6 +25,21 @@ const SESSION_TRAINERS: Record<string, { script: string; defaults: Readonly<Reco
   style: { script: 'train_style.py', defaults: STYLE_DEFAULTS },
   'face-sr': { script: 'train_face_sr.py', defaults: FACE_SR_DEFAULTS },
 };
+
+/** Every --arch, the default first, with its trainer script. */
+const TRAINERS: Readonly<Record<string, string>> = { progressive: 'train.py', ...Object.fromEntries(Object.entries(SESSION_TRAINERS).map(([arch, t]) => [arch, t.script])) };
+
+/** Each trainer's own help under a heading; the session trainers' path defaults, which portraits fills in, first. */
+async function trainDetails(): Promise<string> {
+  const sections = await Promise.all(
+    Object.entries(TRAINERS).map(async ([arch, script], i) => {
+      const defaults = SESSION_TRAINERS[arch]?.defaults;
+      const filled = defaults ? `portraits fills in ${Object.entries(defaults).map(([k, v]) => `--${k} ${v}`).join(' ')} unless given.\n` : '';
+      return `\n== --arch ${arch}${i === 0 ? ' (the default)' : ''}: models/tools/${script}\n${filled}\n${await pythonHelp(script)}`;
+    }),
+  );
+  return sections.join('\n');
+}
 
 const hasFlag = (argv: readonly string[], flag: string) => argv.some((a) => a === flag || a.startsWith(`${flag}=`));
 
@@ -64,6 +79,7 @@ export const train: Command = {
     'portraits train --data DIR --out RUN_DIR [--resolution 64] [--kimg 600 | --minutes 85] [--resume]\n' +
     `       portraits train --arch style --data DIR [--out ${STYLE_DEFAULTS.out}] [--checkpoint ${STYLE_DEFAULTS.checkpoint}] [--resolution 64|128] [--minutes 140] [--resume]\n` +
     `       portraits train --arch face-sr --data DIR(200 px set) [--out ${FACE_SR_DEFAULTS.out}] [--checkpoint ${FACE_SR_DEFAULTS.checkpoint}] [--holdout ${FACE_SR_DEFAULTS.holdout}] [--minutes 60] [--resume]`,
+  details: trainDetails,
   run: (argv) => {
     const { script, args } = trainInvocation(argv);
     return runPython(script, args);

@@ -10,47 +10,79 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ROOT_DIR } from '../../server/config.js';
 import { dreamImage, type DreamSettings } from '../../server/dream/engine.js';
 import { ImageOps } from '../../server/dream/image-ops.js';
 import { DreamNet } from '../../server/dream/net.js';
-import { cliStyle, openCliDream, styleSettings } from '../dream-style.js';
+import { cliStyle, openCliDream, styleDefault, styleSettings } from '../dream-style.js';
+import { DEFAULT_DREAM_MODEL, DEFAULT_MODEL } from '../../server/models/registry.js';
+import { dreamNetworkNames, dreamStyleNames, generatorNames, MODELS_DIR, MODELS_DIR_FLAG } from '../model-flags.js';
 import type { PlanarImage } from '../../server/image/planar-image.js';
 import { describeCheck, UPSCALER_FAMILIES, type ConvertedUpscaler, type UpscaleFactor, type UpscalerFamily } from '../../server/upscale/converted.js';
 import { planName, stackToSize } from '../../server/upscale/plan.js';
 import { comparisonPng, openPrintGenerator, writePrint } from '../../server/upscale/print.js';
 import { upscaleStack } from '../../server/upscale/stack.js';
 import { Upscaler } from '../../server/upscale/upscaler.js';
-import { int, numberFlag, parseFlags } from '../flags.js';
+import { flagOptions, flagTable, int, numberFlag, parseFlags } from '../flags.js';
 import { parseSeedList } from '../seeds.js';
 import { renderSeeds } from '../../server/render/batch.js';
 import type { UpscaleChoice } from '../../server/render/enlarge.js';
 import { UsageError, type Command } from '../command.js';
 import { progressBar, type Bar } from '../progress.js';
 
-const usage =
-  'portraits render --seeds 1-300 --out DIR [--size 256] [--model default-face] [--upscaler esrgan-slim|esrgan-medium|off] [--models-dir DIR] [--cache-dir DIR]\n' +
-  '       portraits render --out OUT.png [--seed 42] [--size 4096] [--model default-face] [--upscaler esrgan-medium|esrgan-slim] ' +
-  '[--tile 256] [--overlap 32] [--dream] [--dream-model ID] [--dream-layer STYLE|LAYER|LAYER:N] [--dream-iterations N] [--dream-octaves N] ' +
-  '[--dream-step S] [--dream-size PX] [--dpi 300] [--compare] [--models-dir DIR] [--cache-dir DIR]';
+const DEFAULTS = { seed: 42, size: 4096, compareSize: 256, upscaler: 'esrgan-medium', tile: 256, overlap: 32, dreamSize: 128, dpi: 300 } as const;
+/** A batch (--seeds) is the live path's stack: small stills, the fast upscaler. */
+const BATCH_DEFAULTS = { size: 256, upscaler: 'esrgan-slim' } as const;
+const CACHE_DIR = join(MODELS_DIR, '.converted');
 
-const DEFAULTS = { seed: 42, size: 4096, compareSize: 256, tile: 256, overlap: 32, dreamSize: 128, dpi: 300 } as const;
+const usage =
+  `portraits render --seeds 1-300 --out DIR [--size ${BATCH_DEFAULTS.size}] [--model ${DEFAULT_MODEL}] [--upscaler esrgan-slim|esrgan-medium|off] [--models-dir DIR] [--cache-dir DIR]\n` +
+  `       portraits render --out OUT.png [--seed ${DEFAULTS.seed}] [--size ${DEFAULTS.size}] [--model ${DEFAULT_MODEL}] [--upscaler esrgan-medium|esrgan-slim] ` +
+  `[--tile ${DEFAULTS.tile}] [--overlap ${DEFAULTS.overlap}] [--dream] [--dream-model ID] [--dream-layer STYLE|LAYER|LAYER:N] [--dream-iterations N] [--dream-octaves N] ` +
+  `[--dream-step S] [--dream-size PX] [--dpi ${DEFAULTS.dpi}] [--compare] [--models-dir DIR] [--cache-dir DIR]`;
+
+const FLAGS = flagTable({
+  out: { type: 'string', value: 'OUT.png', required: true, help: "the print's PNG; with --seeds, the folder for seed-N.png and the contact sheet" },
+  seed: { type: 'string', value: 'N', default: DEFAULTS.seed, help: "the portrait's seed, 0 to 2147483647" },
+  seeds: { type: 'string', value: 'LIST', help: "a batch for curation instead of a print: seeds as a list and ranges (1-300, 5,17,99), rendered through the live path's stack into the --out folder with a contact sheet" },
+  size: {
+    type: 'string',
+    value: 'PX',
+    default: `${DEFAULTS.size}; ${DEFAULTS.compareSize} with --compare; ${BATCH_DEFAULTS.size} with --seeds`,
+    help: 'side of the picture in pixels, 16-16384 (16-4096 with --seeds)',
+  },
+  model: { type: 'string', value: 'ID', default: DEFAULT_MODEL, help: 'the generator, by its folder in --models-dir', names: generatorNames },
+  upscaler: {
+    type: 'string',
+    value: 'NAME',
+    default: `${DEFAULTS.upscaler}; ${BATCH_DEFAULTS.upscaler} with --seeds`,
+    help: "ESRGAN family of the upscale passes; 'off' (no enlargement) only with --seeds",
+    names: [...UPSCALER_FAMILIES, 'off'],
+  },
+  tile: { type: 'string', value: 'PX', default: DEFAULTS.tile, help: 'side of the tiles the ESRGAN passes work in, 8-1024' },
+  overlap: { type: 'string', value: 'PX', default: `${DEFAULTS.overlap}, at most half the tile`, help: 'how far neighbouring tiles overlap (feathered), 0 to half the tile' },
+  dream: { type: 'boolean', help: 'dream the portrait before it is upscaled (any --dream-* flag does too)' },
+  'dream-model': { type: 'string', value: 'ID', default: `${DEFAULT_DREAM_MODEL}, else the generator's critic`, help: 'the dream network, by its folder in --models-dir', names: dreamNetworkNames },
+  'dream-layer': { type: 'string', value: 'NAME', default: "the network's first style", help: "a style, a layer or LAYER:N (channel N of a layer) of the dream network; the names are the default network's", names: dreamStyleNames },
+  'dream-iterations': { type: 'string', value: 'N', default: styleDefault('iterations'), help: 'gradient steps per octave, 1-1000' },
+  'dream-octaves': { type: 'string', value: 'N', default: styleDefault('octaves'), help: 'pyramid levels, 1-12' },
+  'dream-step': { type: 'string', value: 'S', default: styleDefault('step'), help: 'step size in 1/255 of the picture, more than 0, at most 100' },
+  'dream-size': { type: 'string', value: 'PX', default: DEFAULTS.dreamSize, help: 'side the portrait is dreamed at before the upscale, 16-2048' },
+  dpi: { type: 'string', value: 'N', default: DEFAULTS.dpi, help: "resolution recorded in the PNG, which sets the print's size in cm, 1-2400" },
+  compare: { type: 'boolean', help: "write the side-by-side of nearest, bicubic and ESRGAN (one x4 pass) instead of a print" },
+  'models-dir': MODELS_DIR_FLAG,
+  'cache-dir': { type: 'string', value: 'DIR', default: CACHE_DIR, help: 'where upscalers converted from their npm packages are cached' },
+});
 
 export const render: Command = {
   name: 'render',
   summary: 'render a print: a seed\'s portrait, optionally dreamed, upscaled by stacked ESRGAN passes to --size, PNG with metadata',
   usage,
+  flags: async () => FLAGS,
   async run(argv) {
-    const { values } = parseFlags(argv, {
-          out: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' }, model: { type: 'string' }, upscaler: { type: 'string' },
-          tile: { type: 'string' }, overlap: { type: 'string' }, dream: { type: 'boolean' }, 'dream-model': { type: 'string' },
-          'dream-layer': { type: 'string' }, 'dream-iterations': { type: 'string' }, 'dream-octaves': { type: 'string' },
-          'dream-step': { type: 'string' }, 'dream-size': { type: 'string' }, dpi: { type: 'string' }, compare: { type: 'boolean' },
-          'models-dir': { type: 'string' }, 'cache-dir': { type: 'string' }, seeds: { type: 'string' },
-        });
+    const { values } = parseFlags(argv, flagOptions(FLAGS));
     if (!values.out) throw new UsageError('--out is required');
     if (values.seeds !== undefined) return renderBatch(values);
-    const family = (values.upscaler ?? 'esrgan-medium') as UpscalerFamily;
+    const family = (values.upscaler ?? DEFAULTS.upscaler) as UpscalerFamily;
     if (!UPSCALER_FAMILIES.includes(family)) throw new UsageError(`--upscaler must be one of ${UPSCALER_FAMILIES.join(', ')}`);
     const seed = numberFlag(values, 'seed', DEFAULTS.seed, int(0, 2 ** 31 - 1));
     const compare = values.compare === true;
@@ -67,11 +99,11 @@ export const render: Command = {
     };
     const dreamSize = numberFlag(values, 'dream-size', DEFAULTS.dreamSize, int(16, 2048));
     const dpi = numberFlag(values, 'dpi', DEFAULTS.dpi, int(1, 2400));
-    const modelsDir = resolve(values['models-dir'] ?? join(ROOT_DIR, 'models'));
-    const cacheDir = resolve(values['cache-dir'] ?? join(ROOT_DIR, 'models', '.converted'));
+    const modelsDir = resolve(values['models-dir'] ?? MODELS_DIR);
+    const cacheDir = resolve(values['cache-dir'] ?? CACHE_DIR);
     const out = resolve(values.out);
 
-    const generator = await openPrintGenerator(modelsDir, values.model ?? 'default-face');
+    const generator = await openPrintGenerator(modelsDir, values.model ?? DEFAULT_MODEL);
     const upscalers = new Map<UpscaleFactor, Upscaler>();
     const ops = await ImageOps.create();
     try {
@@ -146,7 +178,6 @@ export const render: Command = {
   },
 };
 
-const BATCH_DEFAULTS = { size: 256, upscaler: 'esrgan-slim' } as const;
 /** Print-only options that a batch does not take (it is the live path's stack, without a dream). */
 const PRINT_ONLY = ['seed', 'tile', 'overlap', 'dream', 'dream-model', 'dream-layer', 'dream-iterations', 'dream-octaves', 'dream-step', 'dream-size', 'dpi', 'compare'] as const;
 
@@ -166,9 +197,9 @@ async function renderBatch(values: Record<string, string | boolean | undefined>)
       size,
       upscale,
       outDir,
-      model: (values.model as string | undefined) ?? 'default-face',
-      modelsDir: resolve((values['models-dir'] as string | undefined) ?? join(ROOT_DIR, 'models')),
-      cacheDir: resolve((values['cache-dir'] as string | undefined) ?? join(ROOT_DIR, 'models', '.converted')),
+      model: (values.model as string | undefined) ?? DEFAULT_MODEL,
+      modelsDir: resolve((values['models-dir'] as string | undefined) ?? MODELS_DIR),
+      cacheDir: resolve((values['cache-dir'] as string | undefined) ?? CACHE_DIR),
     },
     (done, _total, seed) => bar.update(done, `seed ${seed}`),
     (note) => process.stderr.write(`${note}\n`),

@@ -15,6 +15,8 @@ export interface FrameMeta {
   format: 'jpeg';
   /** Set when a dream pass painted this frame. */
   dream?: { mode: string; style: string };
+  /** Set when the face stage lifted this frame: the face model's id. */
+  face?: string;
   /** Milliseconds per stage for this frame. */
   timings: Record<string, number>;
   /** The upscale passes this frame got ('off', 'x2', 'x4', ...): what upscale.mode 'auto' chose. */

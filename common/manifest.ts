@@ -94,6 +94,21 @@ export const DreamStyleSchema = z.object({
 });
 
 /** A network whose layers the dream passes can amplify. */
+/**
+ * A face stage (issue 16's stacked generator): an x`scale` super-resolution network trained on
+ * faces, run live between the dream and the ESRGAN passes on pictures up to `maxInput` px.
+ */
+export const FaceStageSchema = z.object({
+  file: fileName,
+  input: tensorName,
+  output: tensorName,
+  scale: z.literal(2),
+  /** The value range of both input and output, e.g. [-1, 1]. */
+  range: z.tuple([z.number(), z.number()]),
+  /** Largest input side it is run on (its cost grows with the input's area). */
+  maxInput: z.number().int().min(8).max(1024),
+});
+
 export const DreamNetSchema = z.object({
   file: fileName,
   input: tensorName,
@@ -164,6 +179,8 @@ export const ManifestSchema = z
     generator: GeneratorSchema.optional(),
     /** Set for networks the dream passes may use; its `layers` are the friendly layer names. */
     dream: DreamNetSchema.optional(),
+    /** Set for a face stage (kind 'upscaler'); a generator names its own in related.face. */
+    face: FaceStageSchema.optional(),
     /** Other model folders this one belongs with, by role: { critic: "default-face-critic" }. */
     related: z.record(z.string(), z.string()).optional(),
     directions: z.record(z.string(), DirectionSchema).optional(),
@@ -190,7 +207,7 @@ export const ManifestSchema = z
     // Every file the manifest points a runner at must be listed, when files are listed at all.
     if (!m.files) return;
     const listed = new Set(m.files.map((f) => f.path));
-    for (const [key, file] of [['generator', m.generator?.file], ['dream', m.dream?.file]] as const) {
+    for (const [key, file] of [['generator', m.generator?.file], ['dream', m.dream?.file], ['face', m.face?.file]] as const) {
       if (file && !listed.has(file)) ctx.addIssue({ code: 'custom', path: [key, 'file'], message: `${file} is not in files` });
     }
     if (m.generator && m.directions) {
@@ -207,3 +224,4 @@ export type GeneratorInfo = z.infer<typeof GeneratorSchema>;
 export type StyleInfo = z.infer<typeof StyleSchema>;
 export type TensorSpec = z.infer<typeof TensorSpecSchema>;
 export type DreamStyleEntry = z.infer<typeof DreamStyleSchema>;
+export type FaceStage = z.infer<typeof FaceStageSchema>;

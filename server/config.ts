@@ -45,6 +45,11 @@ export const ConfigSchema = z
      * it was, 'off' dreams every frame afresh (bench/dream.bench.ts --flicker compares them).
      */
     dreamCarry: z.enum(['warped', 'still', 'off']).default('warped'),
+    /**
+     * The face stage (an x2 face super-resolution model, between the dream and the ESRGAN passes):
+     * "" = the generator's own (its manifest's related.face) when installed, "off" = none, else a model id.
+     */
+    faceModel: z.string().regex(/^([a-z0-9][a-z0-9._-]*)?$/i, 'letters, digits, . _ - only').default(''),
     /** ESRGAN family of the live upscale passes (converted from its npm package at first start); 'off' leaves the stage out. */
     upscaler: z.enum(['esrgan-slim', 'esrgan-medium', 'off']).default('esrgan-slim'),
     /** Where converted upscalers are cached, one folder per model, keyed by package version (never committed). */
@@ -138,6 +143,7 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_DREAM_MODEL: 'dreamModel',
   PORTRAITS_DREAM_SIZE: 'dreamSize',
   PORTRAITS_DREAM_CARRY: 'dreamCarry',
+  PORTRAITS_FACE_MODEL: 'faceModel',
   PORTRAITS_UPSCALER: 'upscaler',
   PORTRAITS_UPSCALE_CACHE_DIR: 'upscaleCacheDir',
   PORTRAITS_UPSCALE_BUDGET: 'upscaleBudget',

@@ -105,6 +105,7 @@ export const video: Command = {
       dreamMode === undefined
         ? undefined
         : {
+            ...dreamDefaults,
             mode: dreamMode,
             strength: number(values, 'strength', dreamDefaults.strength, (n) => n > 0 && n <= 1, 'more than 0, at most 1'),
             style: values.style ?? '',

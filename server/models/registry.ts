@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ManifestSchema, type Manifest } from '../../common/manifest.js';
+import { ManifestSchema, type FaceStage, type Manifest } from '../../common/manifest.js';
 import { describeError } from '../../common/state.js';
 import type { ResolvedConfig } from '../config.js';
 import { logger } from '../log.js';
@@ -117,6 +117,31 @@ export async function openGenerator(config: ResolvedConfig): Promise<OpenedGener
     log.error({ model: config.model, reason }, `model '${config.model}' cannot be used; falling back to '${DEFAULT_MODEL}'`);
     return openOne(config, DEFAULT_MODEL);
   }
+}
+
+/** The face stage model to use: the configured one, 'off' for none, else the generator's related face model when installed. */
+export function faceModelId(modelsDir: string, configured: string, generator: Manifest): string | null {
+  if (configured === 'off') return null;
+  if (configured) return configured;
+  const related = generator.related?.face;
+  return related && existsSync(join(modelsDir, related, 'manifest.json')) ? related : null;
+}
+
+/**
+ * The face stage's session and spec, or null when none is configured or installed. A
+ * configured model that cannot be used is an error naming it (the technician asked for it);
+ * the generator's own related one is optional.
+ */
+export async function openFaceModel(config: Pick<ResolvedConfig, 'modelsDir' | 'faceModel' | 'provider'>, generator: Manifest): Promise<{ id: string; spec: FaceStage; session: ModelSession } | null> {
+  const id = faceModelId(config.modelsDir, config.faceModel, generator);
+  if (!id) return null;
+  const dir = join(config.modelsDir, id);
+  const manifest = await readManifest(dir);
+  if (!manifest.face) throw new ModelError(`model '${id}' is not a face stage (its manifest has no "face" section)`);
+  const spec = manifest.face;
+  const session = await ModelSession.open(join(dir, spec.file), config.provider, { inputs: [{ name: spec.input }], outputs: [{ name: spec.output }] });
+  log.info({ model: id, maxInput: spec.maxInput, provider: session.provider }, 'face stage loaded');
+  return { id, spec, session };
 }
 
 /** The dream network that ships with the installation (Darknet tiny, MIT; models/darknet-tiny). */

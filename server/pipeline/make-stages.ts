@@ -6,7 +6,7 @@
 import type { ResolvedConfig } from '../config.js';
 import { ImageOps } from '../dream/image-ops.js';
 import { DreamLibrary } from '../dream/library.js';
-import { dreamCatalogue, openGenerator } from '../models/registry.js';
+import { dreamCatalogue, openFaceModel, openGenerator } from '../models/registry.js';
 import { buildMakeStages } from '../stages/index.js';
 import type { Stage } from '../stages/stage.js';
 import { directionVectors } from '../visitors.js';
@@ -35,10 +35,13 @@ export async function openMakeStages(config: ResolvedConfig, hooks: MakeHooks = 
     closers.push(() => library.dispose());
     const ops = await ImageOps.create();
     closers.push(() => ops.dispose());
+    const face = await openFaceModel(config, generator.manifest);
+    if (face) closers.push(() => face.session.release());
     const stages = buildMakeStages({
       config,
       generator,
       dream: { library, ops },
+      ...(face ? { face } : {}),
       latent: { directions: directionVectors(generator.manifest), exposeLatent: config.debugFrameLatent },
       ...(hooks.onLoopWrap ? { onLoopWrap: hooks.onLoopWrap } : {}),
       ...(hooks.wallAnchors ? { wallAnchors: hooks.wallAnchors } : {}),

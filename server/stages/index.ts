@@ -9,6 +9,8 @@ import type { ModelSession } from '../onnx/session.js';
 import type { ImageOps } from '../dream/image-ops.js';
 import type { DreamLibrary } from '../dream/library.js';
 import { DreamStage } from './dream.js';
+import { FaceStage } from './face.js';
+import type { FaceStage as FaceSpec } from '../../common/manifest.js';
 import { EncodeStage } from './encode.js';
 import { GenerateStage, type GeneratorSpec } from './generate.js';
 import { LatentStage, type LatentStageOptions } from './latent.js';
@@ -28,6 +30,8 @@ export interface MakeDeps {
   generator: { session: ModelSession; spec: GeneratorSpec };
   /** Dream styles and image resampling; without styles the dream pass is left out. */
   dream: { library: DreamLibrary; ops: ImageOps };
+  /** The face stage's model (server/models/registry.ts openFaceModel); absent leaves the stage out. */
+  face?: { id: string; spec: FaceSpec; session: ModelSession };
   clock?: () => number;
   /** The keyframe loop started a new pass (see LatentStageOptions.onLoopWrap). */
   onLoopWrap?: (passes: number) => void;
@@ -68,8 +72,9 @@ export function buildMakeStages(deps: MakeDeps): Stage[] {
       : new WallLatentStage({ dim: generator.spec.latentSize, wall, periodMs: 1000 / config.fps, ...onLoopWrap, ...deps.latent, ...(deps.wallAnchors ? { anchors: deps.wallAnchors } : {}) }),
     generate,
     deps.dream.library.catalogue ? new DreamStage(deps.dream.ops, deps.dream.library, { size: config.dreamSize, carry: config.dreamCarry, guides, pictureKey: (job) => (wall.layout === 'gallery' ? (job.screen?.name ?? '') : '') }) : null,
+    deps.face ? new FaceStage(deps.face.session, deps.face.spec, deps.face.id) : null,
     tile ? new TileCropStage(wall) : null,
-    upscaleStage(config, generator.spec.resolution),
+    upscaleStage(config, deps.face && generator.spec.resolution <= deps.face.spec.maxInput ? generator.spec.resolution * deps.face.spec.scale : generator.spec.resolution),
     tile ? new TileFitStage(config.frameSize) : null,
     new EncodeStage({ size: config.frameSize, quality: config.jpegQuality }),
   ];

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { describeError } from '../../common/state.js';
-import { ManifestSchema } from '../../common/manifest.js';
+import { ManifestSchema, type Manifest } from '../../common/manifest.js';
 import { runPython, scriptDetails } from '../python.js';
 
 function argValue(argv: readonly string[], flag: string): string | undefined {
@@ -16,25 +16,27 @@ function argValue(argv: readonly string[], flag: string): string | undefined {
   return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(flag + '='))?.slice(flag.length + 1);
 }
 
-function checkManifest(dir: string): void {
+function checkManifest(dir: string): Manifest {
   const path = join(dir, 'manifest.json');
   const parsed = ManifestSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success) throw new Error(`${path} does not match common/manifest.ts: ${describeError(parsed.error)}`);
   process.stderr.write(`${path}: valid manifest (${parsed.data.kind} '${parsed.data.id}')\n`);
+  return parsed.data;
 }
 
 const wantsHelp = (argv: readonly string[]) => argv.includes('--help') || argv.includes('-h');
 
 export const exportModel: Command = {
   name: 'export',
-  summary: 'export a training run or a style checkpoint to ONNX model folders (generator + critic trunk) with manifests and a model card',
-  usage: 'portraits export (--run RUN_DIR | --checkpoint FILE) --out models/ID [--id ID] [--critic-out DIR] [--data DIR] [--data-name NAME --data-terms TERMS] [--training-complete]',
+  summary: 'export a training run or a style checkpoint to ONNX model folders (generator + critic trunk) with manifests and a model card; a face stage checkpoint to its model folder',
+  usage: 'portraits export (--run RUN_DIR | --checkpoint FILE) --out models/ID [--id ID] [--critic-out DIR] [--data DIR] [--data-name NAME --data-terms TERMS] [--training-complete] [--max-input 128]',
   details: () => scriptDetails('export.py'),
   async run(argv) {
     const code = await runPython('export.py', argv);
     if (code !== 0 || wantsHelp(argv)) return code;
     const out = argValue(argv, '--out')!.replace(/\/+$/, '');
-    checkManifest(out);
+    // A face stage is one folder; a generator comes with its critic trunk.
+    if (checkManifest(out).face) return 0;
     checkManifest(argValue(argv, '--critic-out') ?? `${out}-critic`);
     return 0;
   },

@@ -193,8 +193,10 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     source = ap.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", help="progressive training run folder (holds checkpoint.pt, settings.json)")
-    source.add_argument("--checkpoint", help="a checkpoint file: RUN/checkpoint.pt, or a style checkpoint such as "
-                                             "models/checkpoints/style-face.pt (the architecture is read from it)")
+    source.add_argument("--checkpoint", help="a checkpoint file: RUN/checkpoint.pt, a style checkpoint such as "
+                                             "models/checkpoints/style-face.pt, or a face stage checkpoint "
+                                             "(models/checkpoints/face-sr.pt; see export_face_sr.py) "
+                                             "(the architecture is read from it)")
     ap.add_argument("--out", required=True, help="generator model folder, e.g. models/default-face")
     ap.add_argument("--id", default="", help="model id (default: the --out folder's name)")
     ap.add_argument("--critic-out", default="", help="critic model folder (default: OUT-critic)")
@@ -204,6 +206,8 @@ def main(argv=None):
                     help="name of a training set that is not UTKFace, with --data-terms (default: UTKFace, recognised "
                          "by its labels)")
     ap.add_argument("--data-terms", default="", help="terms of a training set that is not UTKFace (default: UTKFace's)")
+    ap.add_argument("--max-input", type=int, default=128,
+                    help="face stage checkpoints: the largest input side the server runs it on, px (default: %(default)s)")
     ap.add_argument("--training-complete", action="store_true",
                     help="style checkpoints: training is finished (they carry no budget, so otherwise the manifest "
                          "records training.complete = false)")
@@ -220,6 +224,11 @@ def main(argv=None):
 
     # Before loading: a trainer that is still running may replace the file meanwhile (atomically).
     ckpt_time = datetime.datetime.fromtimestamp(os.path.getmtime(ckpt_path), datetime.timezone.utc)
+    if args.checkpoint:
+        import export_face_sr  # here, not at the top: it imports this module's helpers
+        peek = torch.load(ckpt_path, map_location="cpu")
+        if export_face_sr.is_face_sr_checkpoint(peek):
+            return export_face_sr.main(argv if argv is not None else sys.argv[1:], ck=peek, ckpt_path=ckpt_path)
     ck = style_checkpoint.load(ckpt_path, map_location="cpu")  # a style checkpoint's critic is in its companion file
     style = export_style.is_style_checkpoint(ck)
     settings = ck["settings"]

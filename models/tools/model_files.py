@@ -10,6 +10,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024  # every committed model file stays under this
 KNOWN_FILES = {
     "generator.onnx": ("weights", "onnx"),
     "critic.onnx": ("weights", "onnx"),
+    "face.onnx": ("weights", "onnx"),  # face stages (export_face_sr.py)
     "reference.json": ("reference", "json"),
     "README.md": ("card", "markdown"),
     "loss.png": ("figure", "png"),

@@ -187,6 +187,51 @@ describe.skipIf(pythonProblem !== null)('train -> export -> onnxruntime -> evalu
   }, 300_000);
 });
 
+describe.skipIf(pythonProblem !== null)('a face stage checkpoint -> export -> the live face stage', () => {
+  let tmp: string;
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'portraits-face-export-'));
+  });
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('exports one folder whose model the server runs x2 and matches torch', async () => {
+    // A face stage checkpoint as train_face_sr.py writes it, with small random weights (training needs the 200 px photos).
+    const make = `
+import torch
+from face_sr import FaceSR
+from train_face_sr import pack
+torch.manual_seed(3)
+net = FaceSR(8, 1)
+for p in net.parameters(): torch.nn.init.normal_(p, 0, 0.05)
+torch.save({"format": "portraits-face-sr-checkpoint/1", "net": pack(net), "ema": pack(net), "critic": {},
+            "state": {"step": 3, "images": 30, "seconds": 1.0}, "settings": {"channels": 8, "blocks": 1, "data": ""}},
+           ${JSON.stringify(join(tmp, 'face-sr.pt'))})`;
+    const made = spawnSync(pythonPath(), ['-c', make], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(ROOT, 'models', 'tools') } });
+    expect(made.status, made.stderr).toBe(0);
+    const out = join(tmp, 'models', 'face-test');
+    const r = portraits('export', '--checkpoint', join(tmp, 'face-sr.pt'), '--out', out, '--data-name', 'test', '--data-terms', 'test fixture terms', '--max-input', '96');
+    expect(r.code, r.err).toBe(0);
+    expect(existsSync(`${out}-critic`)).toBe(false);
+    const m = readManifest(out);
+    expect(m).toMatchObject({ kind: 'upscaler', face: { file: 'face.onnx', input: 'image', output: 'face', scale: 2, range: [-1, 1], maxInput: 96 } });
+
+    // The server's face stage on the export's test pattern reproduces torch's output.
+    const { openFaceModel } = await import('../../server/models/registry.js');
+    const { FaceStage } = await import('../../server/stages/face.js');
+    const face = (await openFaceModel({ modelsDir: join(tmp, 'models'), faceModel: 'face-test', provider: 'cpu' }, m))!;
+    try {
+      const ref = JSON.parse(readFileSync(join(out, 'reference.json'), 'utf8')) as { face: ReferenceSummary };
+      const pattern = testPattern(1, 32).map((v) => (v + 1) / 2);
+      const lifted = await new FaceStage(face.session, face.spec, face.id).lift({ data: pattern, width: 32, height: 32 });
+      expectMatchesReference(lifted.data.map((v) => v * 2 - 1), [1, 3, lifted.height, lifted.width], ref.face, 'face stage');
+    } finally {
+      await face.session.release();
+    }
+  }, 120_000);
+});
+
 describe('the committed default model', () => {
   const dir = join(ROOT, 'models', 'default-face');
   const present = existsSync(join(dir, 'manifest.json'));

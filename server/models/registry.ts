@@ -3,9 +3,9 @@
  * A missing or broken configured model falls back to the default with the reason
  * logged; a broken default stops the start with a message that says what to do.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ManifestSchema, type FaceStage, type Manifest } from '../../common/manifest.js';
 import { describeError } from '../../common/state.js';
 import type { ResolvedConfig } from '../config.js';
@@ -39,11 +39,27 @@ export async function readManifest(dir: string): Promise<Manifest> {
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ModelError(missingModel(dir));
     throw new ModelError(`cannot read ${path}: ${(err as Error).message}`);
   }
   const parsed = ManifestSchema.safeParse(raw);
   if (!parsed.success) throw new ModelError(`${path} is not a valid manifest: ${describeError(parsed.error)}`);
   return parsed.data;
+}
+
+/** "no model 'x' in DIR; the models there: a, b" (the folders that hold a manifest), for every lookup by id. */
+function missingModel(dir: string): string {
+  const parent = dirname(dir);
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(parent, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(parent, d.name, 'manifest.json')))
+      .map((d) => d.name)
+      .sort();
+  } catch {
+    return `no model '${basename(dir)}': the models folder ${parent} cannot be read`;
+  }
+  return `no model '${basename(dir)}' in ${parent} (no ${join(basename(dir), 'manifest.json')}); the models there: ${ids.length ? ids.join(', ') : 'none'}`;
 }
 
 /** Every model whose manifest parses; broken ones are logged and skipped. */

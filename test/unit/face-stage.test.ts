@@ -64,4 +64,10 @@ describe('the face stage', () => {
   it('refuses a model that is not a face stage, naming it', async () => {
     await expect(openMakeStages(resolveConfig({ modelsDir, provider: 'cpu', upscaler: 'off', faceModel: 'default-face' }, {}))).rejects.toThrow(/'default-face' is not a face stage/);
   });
+
+  it('a model id that is not installed is refused with the models that are', async () => {
+    await expect(openMakeStages(resolveConfig({ modelsDir, provider: 'cpu', upscaler: 'off', faceModel: 'nope' }, {}))).rejects.toThrow(
+      /no model 'nope' in .*; the models there: default-face, tiny-face, tiny-face-small/,
+    );
+  });
 });

@@ -180,9 +180,15 @@ export class PresetStore {
    * The patch that loads `name`. Keys the schema has since dropped are skipped (with a
    * warning) so old presets keep working; values the schema now refuses are an error.
    */
+  /** "no preset named 'x'; the presets: a, b" */
+  private unknown(name: string): string {
+    const names = [...this.presets.keys()].sort();
+    return `no preset named '${name}'; ${names.length ? `the presets: ${names.join(', ')}` : 'none is saved yet'}`;
+  }
+
   patchFor(name: string): StatePatch {
     const preset = this.presets.get(checkName(name));
-    if (!preset) throw new PresetError(`no preset named '${name}'`, 'not-found');
+    if (!preset) throw new PresetError(this.unknown(name), 'not-found');
     const { patch, dropped } = currentKeys(preset.state);
     if (dropped.length) log.warn({ preset: name, dropped }, 'preset has keys the state no longer has; loading the rest');
     const parsed = PatchSchema.safeParse(patch);
@@ -213,7 +219,7 @@ export class PresetStore {
   async delete(name: string): Promise<string[]> {
     checkName(name);
     return this.serial(async () => {
-      if (!this.presets.has(name)) throw new PresetError(`no preset named '${name}'`, 'not-found');
+      if (!this.presets.has(name)) throw new PresetError(this.unknown(name), 'not-found');
       try {
         await this.removeFile(name);
       } catch (err) {

@@ -12,6 +12,7 @@ import { flagOptions, flagTable, numberFlag, parseFlags, wrapList } from '../fla
 import { UsageError, type Command } from '../command.js';
 import { cliStyle, openCliDream, styleDefault, styleSettings, type CliDream } from '../dream-style.js';
 import { progressBar } from '../progress.js';
+import { drawClassFromNoise } from '../draw-class.js';
 import { DEFAULT_DREAM_MODEL } from '../../server/models/registry.js';
 import { dreamNetworkNames, MODELS_DIR, MODELS_DIR_FLAG } from '../model-flags.js';
 
@@ -31,7 +32,7 @@ const FLAGS = flagTable({
   style: { type: 'string', value: 'NAME', default: "the network's first style", help: 'a style, a layer or LAYER:N of the dream network, listed below' },
   layer: { type: 'string', value: 'NAME', help: 'the same flag as --style (give one of them)' },
   channel: { type: 'string', value: 'N', default: 'every channel', help: "dream one channel of the --style/--layer layer, or of the network's first layer" },
-  class: { type: 'string', value: 'NAME', help: 'dream toward a class of a classifier with labels, listed below; not with --style, --layer or --channel' },
+  class: { type: 'string', value: 'NAME', help: "dream toward a class of a classifier with labels, listed below; not with --style, --layer or --channel. With --from-noise the class is drawn in lucid's manner: --iterations sets its Adam steps (default 512), the octave and step flags do not apply" },
   model: { type: 'string', value: 'ID', default: `${DEFAULT_DREAM_MODEL}, else the default generator's critic`, help: 'the dream network, by its folder in --models-dir', names: dreamNetworkNames },
   size: { type: 'string', value: 'PX', default: `the picture's own size; ${NOISE_SIZE} from noise`, help: 'resize the picture (or the noise) to PX x PX first, 16-4096' },
   octaves: { type: 'string', value: 'N', default: styleDefault('octaves'), help: 'pyramid levels, 1-12; 1 dreams at full size only' },
@@ -136,6 +137,8 @@ export const dream: Command = {
       what = `${style.kind} ${style.name}`;
     }
 
+    // From noise, a class is drawn in lucid's manner (a spectrum, Adam, random moves) rather than dreamed.
+    if (values['from-noise'] && values.class !== undefined) return drawClassFromNoise(spec, what, { size, steps: flags.iterations, seed: settings.seed, jitter: flags.jitter, zoomFrames }, resolve(values.out));
     let base: PlanarImage;
     if (values.in) base = await readPlanar(resolve(values.in), size ? { width: size, height: size } : undefined);
     else base = noiseImage(size ?? NOISE_SIZE, size ?? NOISE_SIZE, settings.seed);

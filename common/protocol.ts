@@ -22,7 +22,7 @@ export type Role = z.infer<typeof RoleSchema>;
  * when its handshake carries the admin token: `io({ auth: { role: 'controller', token } })`
  * (see docs/reliability.md).
  */
-export const VJ_ONLY_KEYS = Object.freeze(['display', 'loop', 'visitorLock'] as const);
+export const VJ_ONLY_KEYS = Object.freeze(['display', 'loop', 'visitorLock', 'modulation'] as const);
 
 /**
  * Room names, for what every socket of a role hears alike: the controllers' status and preset

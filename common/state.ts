@@ -4,6 +4,7 @@
  * the server's store is the only place that holds and changes it.
  */
 import { z } from 'zod';
+import { DEFAULT_MODULATION, ModulationSchema } from './modulation.js';
 
 // The pages run under a content-security policy without 'unsafe-eval'
 // (server/inputs/http-hardening.ts). zod's faster parser is compiled with `new Function`; in a
@@ -97,6 +98,8 @@ export const StateSchema = z.object({
   }),
   /** When true, tablets are politely locked out (the VJ has the stage). */
   visitorLock: z.boolean(),
+  /** The VJ's modulation matrix: routes from LFOs, the beat and audio to parameters (common/modulation.ts); visitors never see it. */
+  modulation: ModulationSchema,
 });
 
 export type LiveState = z.infer<typeof StateSchema>;
@@ -115,6 +118,7 @@ export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze<LiveState>({
   dream: { mode: 'off', strength: 0.5, style: '', octaves: 2, guideFrom: 'seed', guideSeed: 7, guideName: '' },
   upscale: { mode: 'auto' },
   visitorLock: false,
+  modulation: DEFAULT_MODULATION,
 });
 
 type Shape = typeof StateSchema.shape;

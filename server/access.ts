@@ -3,7 +3,7 @@
  * - visitors (the tablets, and anyone else on the network) steer the face: new face,
  *   walk, plane, seed, glide, dream; they may list and load presets;
  * - the VJ/administrator also runs the room (the VJ_ONLY_KEYS of common/protocol.ts:
- *   display, loop, visitorLock) and saves, overwrites and deletes presets.
+ *   display, loop, visitorLock, modulation) and saves, overwrites and deletes presets.
  * Admin is proven by the configured `adminToken`; when none is configured, by
  * connecting from this machine (loopback). OSC is the VJ's surface and is admitted by
  * host instead (oscAllow, default this machine only). Logs are never served: reading

@@ -25,6 +25,8 @@ import { OscQueryListen } from './osc/listen.js';
 import { MdnsAdvertiser } from './osc/mdns.js';
 import { PresetStore } from './presets.js';
 import { LiveRecorder } from './recording/recorder.js';
+import { Modulator } from './modulation/modulator.js';
+import { modulationProblem } from '../common/modulation-targets.js';
 import { recordingRoutes } from './recording/routes.js';
 import { logger } from './log.js';
 import { dreamCatalogue } from './models/registry.js';
@@ -58,6 +60,8 @@ export interface RunningServer {
   presets: PresetStore;
   /** Live recording (docs/recording.md). */
   recorder: LiveRecorder;
+  /** The modulation matrix (null in a cluster). */
+  modulator: Modulator | null;
   /** Cluster mode (docs/cluster.md), or null for a single node (redisUrl ""). */
   cluster: Cluster | null;
   close(): Promise<void>;
@@ -78,7 +82,11 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const directions = directionVectors(generator.manifest);
   const styleModel = { id: generator.id, style: generator.manifest.generator?.style };
   const guideFolders = { capturesDir: config.capturesDir, guidesDir: config.guidesDir };
-  const store = new Store({ validate: (state) => dreamProblem(state, library, guideFolders) ?? directionProblem(state, directions) ?? mixProblem(state.face, styleModel) });
+  const store = new Store({
+    validate: (state) => dreamProblem(state, library, guideFolders) ?? directionProblem(state, directions) ?? mixProblem(state.face, styleModel) ?? modulationProblem(state),
+  });
+  // The modulation matrix writes into this node's state; a cluster's nodes would fight over it, so it runs on a single node only (docs/osc.md).
+  const modulator = config.redisUrl ? null : new Modulator(store);
   // Cluster mode replicates every committed change, so it hooks the store before anything commits.
   cluster = config.redisUrl ? new Cluster(config, store) : null;
   const displays = new DisplayHub();
@@ -179,7 +187,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   app.use(notFound, errorHandler);
   const stopSocketInputs = attachSocketInputs(io, store, displays, presets, { policy, failures: authFailures, eventRate: config.socketEventRate, ...visitors.socket, wall: config.wall, clusterNow: () => clock.now() });
   if (config.oscPort !== 'off') {
-    osc = await OscInput.start(store, presets, { port: config.oscPort, host: config.oscHost, allow: config.oscAllow, feedback: config.oscFeedback, recorder }, oscSpace);
+    osc = await OscInput.start(store, presets, { port: config.oscPort, host: config.oscHost, allow: config.oscAllow, feedback: config.oscFeedback, recorder, ...(modulator ? { modulator } : {}) }, oscSpace);
   }
   heartbeats.attach(io);
   // OSCQuery's LISTEN / PATH_CHANGED WebSocket, on the HTTP port beside socket.io (server/osc/listen.ts).
@@ -199,6 +207,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   if (cluster) cluster.start(io, port);
   else logSingleNode();
   loop.start();
+  modulator?.start();
   visitors.start(io, () => port);
   const systemd = SystemdNotifier.fromEnv();
   if (systemd) {
@@ -220,6 +229,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const close = () => {
     closing ??= (async () => {
       clearInterval(statusTimer);
+      modulator?.close();
       loopDelay.stop();
       clock.stop();
       stopSocketInputs();
@@ -244,7 +254,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     })();
     return closing;
   };
-  return { url, port, config, store, loop, osc, presets, recorder, cluster, close };
+  return { url, port, config, store, loop, osc, presets, recorder, cluster, modulator, close };
 }
 
 /** Dream settings the schema cannot check: the style must exist, dreaming needs a network, and guided mode its guide picture. */

@@ -12,11 +12,13 @@ import { ConfigError } from '../config.js';
 import { logger } from '../log.js';
 import { PresetError, runPresetCommand, type PresetStore } from '../presets.js';
 import type { Step, Store } from '../store.js';
-import { SERVICE, argsToPatch, buildAddressSpace, paramArgs, type AddressSpace, type InArg, type TypedArg } from '../osc/address-space.js';
+import { AUDIO_FEEDS, SERVICE, argsToPatch, buildAddressSpace, paramArgs, type AddressSpace, type InArg, type TypedArg } from '../osc/address-space.js';
 import { OscDecodeError, decodePacket, type OscBundle, type OscMessage } from '../osc/codec.js';
 import { allowList, endpointKey, formatEndpoint, parseEndpoint, type Endpoint } from '../osc/endpoints.js';
 import { Feedback, type OutMessage } from '../osc/feedback.js';
 import type { LiveRecorder } from '../recording/recorder.js';
+import type { Modulator } from '../modulation/modulator.js';
+import type { Route } from '../../common/modulation.js';
 
 const log = logger('osc');
 
@@ -31,6 +33,8 @@ export interface OscOptions {
   feedback: readonly string[];
   /** Live recording, for /portraits/record/start and /stop; absent: those addresses answer with an error. */
   recorder?: LiveRecorder;
+  /** The modulation matrix, for the audio feeds and tap tempo; absent: those addresses answer with an error. */
+  modulator?: Pick<Modulator, 'feed' | 'tap'>;
 }
 
 type Part = { step: Step } | { action: () => void | Promise<void> } | { error: string } | { skip: true };
@@ -67,6 +71,7 @@ export class OscInput {
     staticTargets: readonly Endpoint[],
     readonly host: string,
     private readonly recorder: LiveRecorder | null = null,
+    private readonly modulator: Pick<Modulator, 'feed' | 'tap'> | null = null,
   ) {
     this.feedback = new Feedback(space, (packet, to) => this.send(packet, to), store.state, staticTargets);
     this.unsubscribe.push(
@@ -97,7 +102,7 @@ export class OscInput {
       socket.close();
       throw new ConfigError(`OSC cannot listen on UDP ${opts.host}:${opts.port}: ${err.message} (set oscPort with --osc-port or PORTRAITS_OSC_PORT, or 'off')`);
     });
-    const input = new OscInput(socket, store, presets, space, allowed, targets, opts.host, opts.recorder ?? null);
+    const input = new OscInput(socket, store, presets, space, allowed, targets, opts.host, opts.recorder ?? null, opts.modulator ?? null);
     socket.on('message', (bytes, rinfo) => {
       try {
         input.receive(bytes, rinfo);
@@ -271,6 +276,48 @@ export class OscInput {
           },
         };
       }
+      case SERVICE.audioLevel:
+      case SERVICE.audioLow:
+      case SERVICE.audioMid:
+      case SERVICE.audioHigh:
+      case SERVICE.audioOnset: {
+        const value = numberArg(args, types);
+        if (typeof value !== 'number') return value;
+        const modulator = this.modulator;
+        if (!modulator) return { error: 'modulation is not available on this server' };
+        return { action: () => modulator.feed(AUDIO_FEEDS[address], value) };
+      }
+      case SERVICE.tempo: {
+        const bpm = numberArg(args, types);
+        if (typeof bpm !== 'number') return bpm;
+        return { step: { patch: { modulation: { bpm } } } };
+      }
+      case SERVICE.tempoTap: {
+        const first = args[0];
+        if (first === 0 || first === false || first === 0n) return { skip: true };
+        const modulator = this.modulator;
+        if (!modulator) return { error: 'modulation is not available on this server' };
+        return { action: () => void modulator.tap('osc', origin) };
+      }
+      case SERVICE.routeSet:
+        return routeSetPatch(args, types, this.store.state.modulation.routes);
+      case SERVICE.lfoSet: {
+        const [slot, shape, beats, phase] = args.map((a) => (typeof a === 'bigint' ? Number(a) : a));
+        const lfos = this.store.state.modulation.lfos;
+        if (args.length !== 4 || typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= lfos.length || typeof shape !== 'string' || typeof beats !== 'number' || typeof phase !== 'number') {
+          return { error: `expects i s f f (LFO 0-${lfos.length - 1}, shape, beats, phase), got ${types || 'no arguments'}` };
+        }
+        return { step: { patch: { modulation: { lfos: lfos.map((l, i) => (i === slot ? ({ shape, beats, phase } as unknown as typeof l) : l)) } } } };
+      }
+      case SERVICE.routeClear: {
+        const routes = this.store.state.modulation.routes;
+        if (args.length === 0) return { step: { patch: { modulation: { routes: [] } } } };
+        const slot = typeof args[0] === 'bigint' ? Number(args[0]) : args[0];
+        if (args.length !== 1 || typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= routes.length) {
+          return { error: `expects a route number 0-${Math.max(0, routes.length - 1)} (i) or nothing, got ${types}` };
+        }
+        return { step: { patch: { modulation: { routes: routes.filter((_, i) => i !== slot) } } } };
+      }
       case SERVICE.register:
       case SERVICE.unregister: {
         const port = portArg(args, types, sender.port);
@@ -316,6 +363,24 @@ export class OscInput {
 
 function listMessage(names: readonly string[]): OutMessage {
   return { address: SERVICE.presetList, args: names.map((n): TypedArg => ({ type: 's', value: n })) };
+}
+
+function numberArg(args: readonly InArg[], types: string): number | { error: string } {
+  const v = typeof args[0] === 'bigint' ? Number(args[0]) : args[0];
+  return args.length === 1 && typeof v === 'number' && Number.isFinite(v) ? v : { error: `expects one number (f or i), got ${types || 'no arguments'}` };
+}
+
+/** /portraits/mod/route i s s f f f s: route i set (i past the end appends), as a patch of the whole list the store validates. */
+function routeSetPatch(args: readonly InArg[], types: string, routes: readonly Route[]): Part {
+  const [slotArg, source, target, amount, attack, release, curve] = args.map((a) => (typeof a === 'bigint' ? Number(a) : a));
+  if (args.length !== 7 || typeof slotArg !== 'number' || typeof source !== 'string' || typeof target !== 'string' || typeof curve !== 'string' || [amount, attack, release].some((n) => typeof n !== 'number')) {
+    return { error: `expects i s s f f f s (route, source, target, amount, attack, release, curve), got ${types || 'no arguments'}` };
+  }
+  const slot = Math.min(Math.max(0, Math.trunc(slotArg)), routes.length);
+  const route = { source, target, amount, attack, release, curve } as unknown as Route;
+  const next = [...routes];
+  next[slot] = route;
+  return { step: { patch: { modulation: { routes: next } } } };
 }
 
 function stringArg(args: readonly InArg[], types: string): string | { error: string } {

@@ -92,6 +92,31 @@ export const SERVICE = {
   recordStart: `${OSC_ROOT}/record/start`,
   recordStop: `${OSC_ROOT}/record/stop`,
   recordStatus: `${OSC_ROOT}/record/status`,
+  audioLevel: `${OSC_ROOT}/audio/level`,
+  audioLow: `${OSC_ROOT}/audio/low`,
+  audioMid: `${OSC_ROOT}/audio/mid`,
+  audioHigh: `${OSC_ROOT}/audio/high`,
+  audioOnset: `${OSC_ROOT}/audio/onset`,
+  tempo: `${OSC_ROOT}/tempo`,
+  tempoTap: `${OSC_ROOT}/tap`,
+  routeSet: `${OSC_ROOT}/mod/route`,
+  routeClear: `${OSC_ROOT}/mod/clear`,
+  lfoSet: `${OSC_ROOT}/mod/lfo`,
+} as const;
+
+/** Lists of records in the state that OSC edits one record at a time, through a service address instead of a parameter. */
+const SERVICED_LISTS: Readonly<Record<string, string>> = {
+  'modulation.routes': SERVICE.routeSet,
+  'modulation.lfos': SERVICE.lfoSet,
+};
+
+/** The audio sources an outside analyser may feed, by address. */
+export const AUDIO_FEEDS = {
+  [SERVICE.audioLevel]: 'audio.level',
+  [SERVICE.audioLow]: 'audio.low',
+  [SERVICE.audioMid]: 'audio.mid',
+  [SERVICE.audioHigh]: 'audio.high',
+  [SERVICE.audioOnset]: 'audio.onset',
 } as const;
 
 const SERVICES: readonly OscService[] = [
@@ -106,6 +131,22 @@ const SERVICES: readonly OscService[] = [
   { address: SERVICE.recordStart, types: '', direction: 'in', description: 'start recording what the displays show to a new file in recordingsDir (docs/recording.md); a button: 0 or F is ignored' },
   { address: SERVICE.recordStop, types: '', direction: 'in', description: 'stop recording and finish the file; a button: 0 or F is ignored' },
   { address: SERVICE.recordStatus, types: 'Ts', direction: 'out', description: 'after a start or stop: T/F recording, and the file' },
+  ...Object.entries(AUDIO_FEEDS).map(([address, source]): OscService => ({
+    address,
+    types: 'f',
+    direction: 'in',
+    description: `feed the modulation source ${source} from your own audio analyser, 0 to 1 (it falls back to 0 two seconds after the last value)`,
+  })),
+  { address: SERVICE.tempo, types: 'f', direction: 'in', description: 'set the tempo the LFOs and the beat follow, beats per minute 20-300 (the same as /portraits/modulation/bpm)' },
+  { address: SERVICE.tempoTap, types: '', direction: 'in', description: 'tap tempo: the tempo follows the last taps (two or more, less than 3 s apart); a button: 0 or F is ignored' },
+  {
+    address: SERVICE.routeSet,
+    types: 'issfffs',
+    direction: 'in',
+    description: 'set modulation route i (0-15, or the next free one): source, target parameter (e.g. dream.strength), amount -1..1, attack s, release s, curve (linear, exp, log, smooth)',
+  },
+  { address: SERVICE.routeClear, types: 'i', direction: 'in', description: 'remove modulation route i (no argument: all routes); its parameter returns to its set value' },
+  { address: SERVICE.lfoSet, types: 'isff', direction: 'in', description: 'set LFO i (0-3, the sources lfo1-lfo4): shape (sine, triangle, saw, square, random), period in beats 0.25-64, phase 0-1' },
 ];
 
 /** The folders of the service addresses, and the root; state objects describe themselves. */
@@ -114,6 +155,8 @@ const SERVICE_GROUPS: readonly OscGroup[] = [
   { address: `${OSC_ROOT}/preset`, description: 'presets: save, load, delete and list saved looks' },
   { address: `${OSC_ROOT}/feedback`, description: 'feedback: have state changes sent to your OSC surface over UDP' },
   { address: `${OSC_ROOT}/record`, description: 'recording what the displays show to a video file' },
+  { address: `${OSC_ROOT}/audio`, description: 'audio analysis fed from outside, as modulation sources' },
+  { address: `${OSC_ROOT}/mod`, description: 'the modulation matrix: set and clear routes' },
 ];
 
 /** A JSON-schema node, as much of it as this derivation reads. */
@@ -212,6 +255,7 @@ export function buildAddressSpace(stateSchema: z.ZodObject = StateSchema, comman
         return;
       }
     }
+    if (SERVICED_LISTS[path.join('.')]) return; // edited record by record at its service address
     unmapped.push(`${path.join('.')}: JSON type ${JSON.stringify(node.type ?? node)} has no OSC mapping yet (extend server/osc/address-space.ts)`);
   };
   for (const [key, child] of Object.entries(root.properties ?? {})) visit(child, [key]);

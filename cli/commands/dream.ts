@@ -33,6 +33,11 @@ const FLAGS = flagTable({
   layer: { type: 'string', value: 'NAME', help: 'the same flag as --style (give one of them)' },
   channel: { type: 'string', value: 'N', default: 'every channel', help: "dream one channel of the --style/--layer layer, or of the network's first layer" },
   class: { type: 'string', value: 'NAME', help: "dream toward a class of a classifier with labels, listed below; not with --style, --layer or --channel. With --from-noise the class is drawn in lucid's manner: --iterations sets its Adam steps (default 512), the octave and step flags do not apply" },
+  guide: {
+    type: 'string',
+    value: 'IMAGE',
+    help: "dream toward this picture's features (guided dreaming, after the DeepDream notebook): each part of the picture grows toward the part of the guide it most resembles; --style/--layer names the layer they are matched at (a style or none: the network's guide layer); not with --class",
+  },
   model: { type: 'string', value: 'ID', default: `${DEFAULT_DREAM_MODEL}, else the default generator's critic`, help: 'the dream network, by its folder in --models-dir', names: dreamNetworkNames },
   size: { type: 'string', value: 'PX', default: `the picture's own size; ${NOISE_SIZE} from noise`, help: 'resize the picture (or the noise) to PX x PX first, 16-4096' },
   octaves: { type: 'string', value: 'N', default: styleDefault('octaves'), help: 'pyramid levels, 1-12; 1 dreams at full size only' },
@@ -102,6 +107,7 @@ export const dream: Command = {
     if (!values.in && !values['from-noise']) throw new UsageError('give --in IMAGE or --from-noise');
     if (values.style !== undefined && values.layer !== undefined) throw new UsageError('--style and --layer are the same flag; give one');
     if (values.class !== undefined && (values.style ?? values.layer ?? values.channel) !== undefined) throw new UsageError('--class dreams toward a class; it cannot go with --style, --layer or --channel');
+    if (values.guide !== undefined && (values.class !== undefined || values.channel !== undefined)) throw new UsageError('--guide dreams toward a picture; it cannot go with --class or --channel');
     const flags: Partial<DreamSettings> = {
       octaves: optional(values, 'octaves', (n) => Number.isInteger(n) && n >= 1 && n <= 12),
       octaveScale: optional(values, 'octave-scale', (n) => n > 1 && n <= 4),
@@ -130,6 +136,16 @@ export const dream: Command = {
       spec = { file, input: dream.manifest.dream!.input, range: dream.manifest.dream!.range, objective: { kind: 'class', tensor, index } };
       settings = { ...DEFAULT_DREAM, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
       what = `class ${values.class}`;
+    } else if (values.guide !== undefined) {
+      let style;
+      try {
+        style = dream.catalogue.guide(values.style ?? values.layer ?? '');
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      spec = style.spec;
+      settings = styleSettings(style, flags);
+      what = `a dream ${style.description ?? ''} (${values.guide})`;
     } else {
       const style = cliStyle(dream, values.style ?? values.layer, channel);
       spec = style.spec;
@@ -145,7 +161,8 @@ export const dream: Command = {
     // A zoom is held to the portrait's colours, frame after frame.
     const portrait = settings.keepColours ? pictureBasis(base) : null;
 
-    const net = await DreamNet.open(spec, 'cpu');
+    // A guide is read at the picture's size, so its features are at the scale the dream works at.
+    const net = values.guide !== undefined ? await DreamNet.openGuided(spec, await readPlanar(resolve(values.guide), { width: base.width, height: base.height }), 'cpu') : await DreamNet.open(spec, 'cpu');
     const ops = await ImageOps.create();
     try {
       const out = resolve(values.out);

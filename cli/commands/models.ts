@@ -100,6 +100,9 @@ export async function installDarknet(from: string | null, modelsDir: string): Pr
     if (!manifest.dream) throw new Error('the converted classifier has no dream section');
     manifest.dream.layers = manifest.dream.layers.map((l) => ({ ...l, ...(DARKNET_LAYERS[l.tensor] ?? {}) }));
     manifest.dream.styles = [...DARKNET_STYLES];
+    // Guided dreams match at 'rings' (1/8 scale, 256 channels): on portraits it carries a guide's
+    // spots, eyes and rings; the coarser layers wash the face into the guide's textures (docs/images/dream-guided.jpg).
+    manifest.dream.guideLayer = 'rings';
     manifest.dream.logits = 'logits';
     if (existsSync(join(out, 'labels.txt'))) manifest.dream.labels = 'labels.txt';
     const checked = ManifestSchema.parse(manifest);

@@ -34,6 +34,9 @@ export interface DreamStyle {
 
 type Layer = NonNullable<Manifest['dream']>['layers'][number];
 
+/** Offline guided dreams: six steps an octave keep the portrait under the guide's structure (more wash it into the guide's texture). */
+const GUIDE_TUNING: StyleTuning = { iterations: 6 };
+
 export class DreamCatalogue {
   /** The curated styles (the whole layer list when the manifest curates none). */
   readonly styles: readonly DreamStyle[];
@@ -94,7 +97,7 @@ export class DreamCatalogue {
       description: `toward a guide picture's features at ${layer.name}`,
       kind: 'guide',
       spec: this.spec({ kind: 'guide', tensor: layer.tensor }),
-      tuning: {},
+      tuning: GUIDE_TUNING,
     };
   }
 

@@ -4,8 +4,12 @@
  * picture toward a different guide does. A guide that pulled toward nothing in particular
  * would fail the second check.
  */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/main.js';
+import { planarToSharp, readPlanar } from '../../server/image/planar.js';
 import { splitmix32 } from '../../common/random.js';
 import { ROOT_DIR } from '../../server/config.js';
 import { pictureBasis } from '../../server/dream/colour.js';
@@ -73,4 +77,24 @@ describe('guided dreaming', () => {
     expect(catalogue.guide('irises').spec.objective).toEqual({ kind: 'guide', tensor: 'leaky_re_lu_8' });
     expect(catalogue.guide('eyes').name).toBe(catalogue.guide('').name);
   });
+
+  it('portraits dream --guide dreams a picture toward a guide file, and refuses --guide with --class', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portraits-guided-cli-'));
+    const write = (name: string, img: PlanarImage) => planarToSharp(img).png().toFile(join(dir, name));
+    await write('in.png', noiseImage(64, 64, 9, 0.2));
+    await write('guide.png', stripes(true));
+    const out = join(dir, 'out.png');
+    const quiet = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['dream', '--in', join(dir, 'in.png'), '--guide', join(dir, 'guide.png'), '--out', out, '--octaves', '1', '--iterations', '3'])).toBe(0);
+      expect(await main(['dream', '--in', join(dir, 'in.png'), '--guide', join(dir, 'guide.png'), '--class', 'banana', '--out', out])).toBe(2);
+      expect(await main(['dream', '--in', join(dir, 'in.png'), '--guide', join(dir, 'guide.png'), '--layer', 'nonsense', '--out', join(dir, 'x.png')])).toBe(2);
+    } finally {
+      quiet.mockRestore();
+    }
+    const [a, b] = await Promise.all([readPlanar(join(dir, 'in.png')), readPlanar(out)]);
+    let diff = 0;
+    for (let i = 0; i < a.data.length; i++) diff += Math.abs(a.data[i]! - b.data[i]!);
+    expect((255 * diff) / a.data.length).toBeGreaterThan(2);
+  }, 60_000);
 });

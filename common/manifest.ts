@@ -8,7 +8,7 @@
  * `related`. Everything beyond id, kind and licence is optional so that converted
  * third-party models can say only what they know; `portraits export` fills it all.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 
 const tensorName = z.string().min(1);
 const fileName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a plain file name inside the model folder');

@@ -4,7 +4,7 @@
  * not inside the matrix itself. Derived from the schema, so a new numeric parameter is
  * modulatable by itself.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 import { StateSchema, type LiveState } from './state.js';
 
 export interface ModTarget {

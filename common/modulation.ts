@@ -8,7 +8,7 @@
  * amount x the target's range x curve(smoothed source), and the result is clamped to the
  * target's range: no amount can push a parameter out of bounds.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 import { hashSeeds, splitmix32 } from './random.js';
 
 /** Four LFOs, the beat (a pulse on each beat of the tempo) and the audio analysis. */

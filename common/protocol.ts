@@ -3,7 +3,7 @@
  * and the pages to `io()`, so an event name or payload can only change here.
  * Types are not validation: the server still parses every payload it receives.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 import type { LiveState } from './state.js';
 import type { FrameMeta } from './frame.js';
 import type { StyleInfo } from './manifest.js';

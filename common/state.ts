@@ -3,14 +3,8 @@
  * One zod schema is the source of truth for defaults, validation and patches;
  * the server's store is the only place that holds and changes it.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 import { DEFAULT_MODULATION, ModulationSchema } from './modulation.js';
-
-// The pages run under a content-security policy without 'unsafe-eval'
-// (server/inputs/http-hardening.ts). zod's faster parser is compiled with `new Function`; in a
-// page it would only probe for eval, be refused and report a violation, so pages use the plain
-// parser from the start. The server keeps the compiled one (the fuzz tests lean on it).
-if (typeof document !== 'undefined') z.config({ jitless: true });
 
 const seed = z.number().int().min(0).max(2 ** 31 - 1);
 

@@ -8,7 +8,7 @@
  * covering the whole wall, each screen its piece) and 'gallery' (each screen its own face,
  * all from one seed sequence). Every screen shows a square frame of config.frameSize.
  */
-import { z } from 'zod';
+import { z } from './zod.js';
 
 export const WALL_LAYOUTS = ['single', 'mirror', 'tile', 'gallery'] as const;
 export type WallLayout = (typeof WALL_LAYOUTS)[number];

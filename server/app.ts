@@ -26,6 +26,7 @@ import { MdnsAdvertiser } from './osc/mdns.js';
 import { PresetStore } from './presets.js';
 import { LiveRecorder } from './recording/recorder.js';
 import { Modulator } from './modulation/modulator.js';
+import { AudioInput, audioSource } from './audio/input.js';
 import { modulationProblem } from '../common/modulation-targets.js';
 import { recordingRoutes } from './recording/routes.js';
 import { logger } from './log.js';
@@ -87,6 +88,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   });
   // The modulation matrix writes into this node's state; a cluster's nodes would fight over it, so it runs on a single node only (docs/osc.md).
   const modulator = config.redisUrl ? null : new Modulator(store);
+  const audio = modulator ? openAudio(config.audio, modulator) : null;
   // Cluster mode replicates every committed change, so it hooks the store before anything commits.
   cluster = config.redisUrl ? new Cluster(config, store) : null;
   const displays = new DisplayHub();
@@ -208,6 +210,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   else logSingleNode();
   loop.start();
   modulator?.start();
+  audio?.start();
   visitors.start(io, () => port);
   const systemd = SystemdNotifier.fromEnv();
   if (systemd) {
@@ -230,6 +233,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     closing ??= (async () => {
       clearInterval(statusTimer);
       modulator?.close();
+      audio?.stop();
       loopDelay.stop();
       clock.stop();
       stopSocketInputs();
@@ -255,6 +259,21 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     return closing;
   };
   return { url, port, config, store, loop, osc, presets, recorder, cluster, modulator, close };
+}
+
+/** The audio input feeding the matrix's audio sources, or null when it is off. */
+function openAudio(setting: string, modulator: Modulator): AudioInput | null {
+  const source = audioSource(setting);
+  if (source.kind === 'off') return null;
+  const input = new AudioInput(source, (f) => {
+    modulator.feed('audio.level', f.level);
+    modulator.feed('audio.low', f.low);
+    modulator.feed('audio.mid', f.mid);
+    modulator.feed('audio.high', f.high);
+    modulator.feed('audio.onset', f.onset);
+  });
+  log.info({ audio: input.describe() }, 'audio input for the modulation matrix');
+  return input;
 }
 
 /** Dream settings the schema cannot check: the style must exist, dreaming needs a network, and guided mode its guide picture. */

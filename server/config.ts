@@ -102,6 +102,12 @@ export const ConfigSchema = z
     turnIdleSeconds: z.coerce.number().min(2).max(600).default(10),
     /** Folder of the visitors' captures (PNG + JSON sidecar); never committed. */
     capturesDir: z.string().default(resolve(ROOT_DIR, 'captures')),
+    /**
+     * The audio the modulation matrix's audio sources analyse (docs/osc.md): 'default' (the capture
+     * device: PulseAudio's default source where it runs, else ALSA's), 'alsa:NAME' or 'pulse:NAME',
+     * a file (played in real time, looped), or 'off'. A missing device is logged and tried again later.
+     */
+    audio: z.string().max(1024).default('default'),
     /** Guide pictures uploaded for guided dreams (PUT /api/guides/NAME, admin only); never committed. */
     guidesDir: z.string().default(resolve(ROOT_DIR, 'guides')),
     /** Captures kept; the oldest are deleted beyond this. */
@@ -168,6 +174,7 @@ export const ENV_KEYS: Readonly<Record<string, keyof UserConfig>> = Object.freez
   PORTRAITS_TURN_IDLE_SECONDS: 'turnIdleSeconds',
   PORTRAITS_CAPTURES_DIR: 'capturesDir',
   PORTRAITS_GUIDES_DIR: 'guidesDir',
+  PORTRAITS_AUDIO: 'audio',
   PORTRAITS_CAPTURES_KEEP: 'capturesKeep',
   PORTRAITS_CAPTURE_PRINT_SIZE: 'capturePrintSize',
   PORTRAITS_PUBLIC_URL: 'publicUrl',

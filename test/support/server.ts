@@ -12,7 +12,8 @@ export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export function startTestServer(overrides: UserConfig = {}): Promise<RunningServer> {
   // No multicast DNS unless a test asks for it: parallel test servers would all advertise.
-  return startServer({ port: 0, host: '127.0.0.1', oscPort: 0, oscHost: '127.0.0.1', mdns: false, ...overrides });
+  // No audio input either unless asked for: the test machines have no capture device.
+  return startServer({ port: 0, host: '127.0.0.1', oscPort: 0, oscHost: '127.0.0.1', mdns: false, audio: 'off', ...overrides });
 }
 
 export function connect(server: { url: string }, role: Role | string, opts: { ack?: boolean } = {}): Promise<TestSocket> {

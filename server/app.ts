@@ -93,6 +93,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   cluster = config.redisUrl ? new Cluster(config, store) : null;
   const displays = new DisplayHub();
   const presets = await PresetStore.open(config.presetsDir);
+  if (modulator) presets.useSavingView((state) => modulator.unmodulated(state));
   cluster?.sharePresets(presets);
   const recorder = new LiveRecorder({ dir: config.recordingsDir, fps: config.fps, minFreeBytes: config.minFreeBytes });
   const oscSpace = buildAddressSpace();

@@ -95,6 +95,7 @@ function currentKeys(state: Record<string, unknown>): { patch: Record<string, un
 export type PresetWrite = (name: string, preset: Preset | null) => void;
 
 export class PresetStore {
+  private savingView: ((state: Readonly<LiveState>) => Readonly<LiveState>) | null = null;
   private readonly presets = new Map<string, Preset>();
   private readonly listeners = new Emitter<[names: string[]]>((err) => log.error({ err: (err as Error).message }, 'preset listener failed'));
   private readonly writeListeners = new Emitter<Parameters<PresetWrite>>((err) => log.error({ err: (err as Error).message }, 'preset write listener failed'));
@@ -196,9 +197,18 @@ export class PresetStore {
     return parsed.data;
   }
 
+  /**
+   * What a preset keeps of a state: by default the state itself; with the modulation matrix
+   * running, the values the VJ set rather than where the routes have moved them this instant
+   * (server/modulation/modulator.ts unmodulated), so a loaded preset starts from those.
+   */
+  useSavingView(view: (state: Readonly<LiveState>) => Readonly<LiveState>): void {
+    this.savingView = view;
+  }
+
   async save(name: string, state: Readonly<LiveState>): Promise<string[]> {
     checkName(name);
-    const { visitorLock: _lock, ...look } = state;
+    const { visitorLock: _lock, ...look } = this.savingView ? this.savingView(state) : state;
     const preset: Preset = { name, savedAt: new Date().toISOString(), state: structuredClone(look) as Record<string, unknown> };
     return this.serial(async () => {
       if (!this.presets.has(name) && this.presets.size >= MAX_PRESETS) throw new PresetError(`there are already ${MAX_PRESETS} presets; delete some first`, 'full');

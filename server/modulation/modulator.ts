@@ -94,6 +94,18 @@ export class Modulator {
     return bpm;
   }
 
+  /** `state` with every routed parameter at the value the VJ set (its base): what a preset saves. */
+  unmodulated(state: Readonly<LiveState>): Readonly<LiveState> {
+    if (this.bases.size === 0) return state;
+    const copy = structuredClone(state) as LiveState;
+    for (const [path, base] of this.bases) {
+      const [a, b] = path.split('.') as [string, string | undefined];
+      if (b === undefined) (copy as unknown as Record<string, number>)[a] = base;
+      else ((copy as unknown as Record<string, Record<string, number>>)[a]!)[b] = base;
+    }
+    return copy;
+  }
+
   /** The beat position (beats since start), for the VJ page and tests. */
   get beats(): number {
     return this.beat;

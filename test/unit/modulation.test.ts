@@ -53,13 +53,18 @@ describe('modulation matrix', () => {
     expect(Math.max(...values)).toBeCloseTo(0.7, 2);
   });
 
-  it("the VJ's change moves the base; removing the route returns to it", () => {
-    const { store, run } = rig([route()]);
+  it("the VJ's change moves the base, which presets save; removing the route returns to it", () => {
+    const rigged = rig([route()]);
+    const { store, run } = rigged;
     run(1);
     store.apply({ dream: { strength: 0.4 } }, 'osc');
     const values = run(2);
     expect(Math.min(...values)).toBeCloseTo(0.4, 2);
     expect(Math.max(...values)).toBeCloseTo(0.9, 2);
+    // What a preset saves: the VJ's value, wherever the route has the parameter this instant.
+    const { modulator } = rigged;
+    expect(modulator.unmodulated(store.state).dream.strength).toBe(0.4);
+    expect(modulator.unmodulated(store.state).walk).toEqual(store.state.walk);
     store.apply({ modulation: { routes: [] } }, 'osc');
     run(0.1);
     expect(store.state.dream.strength).toBeCloseTo(0.4, 6);

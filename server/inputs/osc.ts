@@ -373,7 +373,7 @@ function numberArg(args: readonly InArg[], types: string): number | { error: str
 /** /portraits/mod/route i s s f f f s: route i set (i past the end appends), as a patch of the whole list the store validates. */
 function routeSetPatch(args: readonly InArg[], types: string, routes: readonly Route[]): Part {
   const [slotArg, source, target, amount, attack, release, curve] = args.map((a) => (typeof a === 'bigint' ? Number(a) : a));
-  if (args.length !== 7 || typeof slotArg !== 'number' || typeof source !== 'string' || typeof target !== 'string' || typeof curve !== 'string' || [amount, attack, release].some((n) => typeof n !== 'number')) {
+  if (args.length !== 7 || typeof slotArg !== 'number' || !Number.isFinite(slotArg) || typeof source !== 'string' || typeof target !== 'string' || typeof curve !== 'string' || [amount, attack, release].some((n) => typeof n !== 'number')) {
     return { error: `expects i s s f f f s (route, source, target, amount, attack, release, curve), got ${types || 'no arguments'}` };
   }
   const slot = Math.min(Math.max(0, Math.trunc(slotArg)), routes.length);

@@ -14,10 +14,8 @@ import { openMakeStages } from '../../server/pipeline/make-stages.js';
 import { runChain } from '../../server/pipeline/chain.js';
 import { fixedSnapshot, newJob } from '../../server/stages/stage.js';
 import type { LiveState } from '../../common/state.js';
-import { lumaAt, opticalFlow, warpByFlow } from '../../server/dream/flow.js';
+import { FLOW_SIDE, lumaAt, opticalFlow, warpByFlow } from '../../server/dream/flow.js';
 import type { PlanarImage } from '../../server/image/planar-image.js';
-
-const FLOW_SIDE = 64;
 
 function meanAbs(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) throw new Error('flicker: frames of different sizes');

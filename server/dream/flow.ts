@@ -13,6 +13,9 @@
  */
 import type { PlanarImage } from '../image/planar-image.js';
 
+/** Side of the luminance the flow is found at: a face's motion is smooth, and 64 px costs about a millisecond. */
+export const FLOW_SIDE = 64;
+
 /** Per-pixel displacement, in pixels of this grid: `cur(p)` is seen at `prev(p + (u, v))`. */
 export interface Flow {
   u: Float32Array;

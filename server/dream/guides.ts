@@ -52,9 +52,29 @@ function guideFileOf(guide: GuideSettings, folders: GuideFolders): { path: strin
   const what = guide.guideFrom === 'capture' ? 'capture' : 'uploaded guide';
   if (guide.guideName === '') return { problem: `dream.guideFrom is ${guide.guideFrom}: set dream.guideName to the ${what}'s name first` };
   const path = guide.guideFrom === 'capture' ? join(folders.capturesDir, `${guide.guideName}.png`) : guideFile(folders.guidesDir, guide.guideName);
+  const modified = modifiedAt(path);
+  if (modified === null) return { problem: `no ${what} named '${guide.guideName}'${guide.guideFrom === 'upload' ? ' (upload it with PUT /api/guides/NAME)' : ''}` };
+  return { path, modified };
+}
+
+/**
+ * A file's modification time (null: missing), looked at most once a second per path: guided
+ * mode asks every frame, and the store's check every change (the modulation matrix makes 30 a
+ * second), and a new upload or capture may wait a second to be seen.
+ */
+const STAT_MS = 1000;
+const stats = new Map<string, { at: number; modified: number | null }>();
+function modifiedAt(path: string): number | null {
+  const now = Date.now();
+  const known = stats.get(path);
+  if (known && now - known.at < STAT_MS) return known.modified;
+  let modified: number | null;
   try {
-    return { path, modified: statSync(path).mtimeMs };
+    modified = statSync(path).mtimeMs;
   } catch {
-    return { problem: `no ${what} named '${guide.guideName}'${guide.guideFrom === 'upload' ? ' (upload it with PUT /api/guides/NAME)' : ''}` };
+    modified = null;
   }
+  if (stats.size > 256) stats.clear();
+  stats.set(path, { at: now, modified });
+  return modified;
 }

@@ -119,14 +119,7 @@ export class SpectrumImage {
       g[i] = pixelGrad[i]! * p * (1 - p);
     }
     applyMat3(g, plane, this.colourT);
-    const grad = new Float32Array(this.size);
-    const canvas = this.fft.plane();
-    for (let c = 0; c < 3; c++) {
-      this.padReal(g, c, canvas);
-      this.fft.forward(canvas);
-      this.planeToHalf(canvas, c, grad, this.adjointGain);
-    }
-    return grad;
+    return this.halfSpectra(g, this.adjointGain);
   }
 
   /** Params that render as `picture` (to within float error where it is strictly inside (0, 1)): the inverse of `render`. */
@@ -139,14 +132,19 @@ export class SpectrumImage {
       y[i] = Math.log(p / (1 - p));
     }
     applyMat3(y, plane, this.colourInverse);
-    const params = new Float32Array(this.size);
+    return this.halfSpectra(y, this.inverseGain);
+  }
+
+  /** Each colour plane of `planes` padded onto the canvas, forward FFT, kept as its half spectrum scaled by `gain`. */
+  private halfSpectra(planes: Float32Array, gain: Float64Array): Float32Array {
+    const out = new Float32Array(this.size);
     const canvas = this.fft.plane();
     for (let c = 0; c < 3; c++) {
-      this.padReal(y, c, canvas);
+      this.padReal(planes, c, canvas);
       this.fft.forward(canvas);
-      this.planeToHalf(canvas, c, params, this.inverseGain);
+      this.planeToHalf(canvas, c, out, gain);
     }
-    return params;
+    return out;
   }
 
   private checkParams(params: Float32Array): void {

@@ -222,8 +222,7 @@ export class OscInput {
     const command = this.space.command(address);
     if (command) {
       // A button sends 1 when pressed and 0 when released: only the press triggers.
-      const first = args[0];
-      if (first === 0 || first === false || first === 0n) return { skip: true };
+      if (isRelease(args)) return { skip: true };
       return { step: { command: command.command } };
     }
     switch (address) {
@@ -255,8 +254,7 @@ export class OscInput {
         return { action: () => this.reply(sender, [listMessage(this.presets.names())]) };
       case SERVICE.recordStart:
       case SERVICE.recordStop: {
-        const first = args[0];
-        if (first === 0 || first === false || first === 0n) return { skip: true };
+        if (isRelease(args)) return { skip: true };
         const recorder = this.recorder;
         if (!recorder) return { error: 'recording is not available on this server' };
         return {
@@ -293,8 +291,7 @@ export class OscInput {
         return { step: { patch: { modulation: { bpm } } } };
       }
       case SERVICE.tempoTap: {
-        const first = args[0];
-        if (first === 0 || first === false || first === 0n) return { skip: true };
+        if (isRelease(args)) return { skip: true };
         const modulator = this.modulator;
         if (!modulator) return { error: 'modulation is not available on this server' };
         return { action: () => void modulator.tap('osc', origin) };
@@ -302,7 +299,7 @@ export class OscInput {
       case SERVICE.routeSet:
         return routeSetPatch(args, types, this.store.state.modulation.routes);
       case SERVICE.lfoSet: {
-        const [slot, shape, beats, phase] = args.map((a) => (typeof a === 'bigint' ? Number(a) : a));
+        const [slot, shape, beats, phase] = args.map(plain);
         const lfos = this.store.state.modulation.lfos;
         if (args.length !== 4 || typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= lfos.length || typeof shape !== 'string' || typeof beats !== 'number' || typeof phase !== 'number') {
           return { error: `expects i s f f (LFO 0-${lfos.length - 1}, shape, beats, phase), got ${types || 'no arguments'}` };
@@ -312,7 +309,7 @@ export class OscInput {
       case SERVICE.routeClear: {
         const routes = this.store.state.modulation.routes;
         if (args.length === 0) return { step: { patch: { modulation: { routes: [] } } } };
-        const slot = typeof args[0] === 'bigint' ? Number(args[0]) : args[0];
+        const slot = plain(args[0]);
         if (args.length !== 1 || typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= routes.length) {
           return { error: `expects a route number 0-${Math.max(0, routes.length - 1)} (i) or nothing, got ${types}` };
         }
@@ -365,14 +362,20 @@ function listMessage(names: readonly string[]): OutMessage {
   return { address: SERVICE.presetList, args: names.map((n): TypedArg => ({ type: 's', value: n })) };
 }
 
+/** An OSC argument with 64-bit integers (h) as plain numbers. */
+const plain = (a: InArg | undefined) => (typeof a === 'bigint' ? Number(a) : a);
+
+/** A button sends 1 when pressed and 0 (or F) when released: only the press acts. */
+const isRelease = (args: readonly InArg[]) => args[0] === 0 || args[0] === false || args[0] === 0n;
+
 function numberArg(args: readonly InArg[], types: string): number | { error: string } {
-  const v = typeof args[0] === 'bigint' ? Number(args[0]) : args[0];
+  const v = plain(args[0]);
   return args.length === 1 && typeof v === 'number' && Number.isFinite(v) ? v : { error: `expects one number (f or i), got ${types || 'no arguments'}` };
 }
 
 /** /portraits/mod/route i s s f f f s: route i set (i past the end appends), as a patch of the whole list the store validates. */
 function routeSetPatch(args: readonly InArg[], types: string, routes: readonly Route[]): Part {
-  const [slotArg, source, target, amount, attack, release, curve] = args.map((a) => (typeof a === 'bigint' ? Number(a) : a));
+  const [slotArg, source, target, amount, attack, release, curve] = args.map(plain);
   if (args.length !== 7 || typeof slotArg !== 'number' || !Number.isFinite(slotArg) || typeof source !== 'string' || typeof target !== 'string' || typeof curve !== 'string' || [amount, attack, release].some((n) => typeof n !== 'number')) {
     return { error: `expects i s s f f f s (route, source, target, amount, attack, release, curve), got ${types || 'no arguments'}` };
   }
@@ -389,7 +392,7 @@ function stringArg(args: readonly InArg[], types: string): string | { error: str
 
 function portArg(args: readonly InArg[], types: string, fallback: number): number | { error: string } {
   if (args.length === 0) return fallback;
-  const v = typeof args[0] === 'bigint' ? Number(args[0]) : args[0];
+  const v = plain(args[0]);
   if (args.length === 1 && typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535) return v;
   return { error: `expects a port 1-65535 (i) or nothing, got ${types}` };
 }

@@ -12,7 +12,7 @@
 import { applyCurve, beatPulse, follow, lfoValue, type ModSource, type Route } from '../../common/modulation.js';
 import { modulatedValue } from '../../common/modulation.js';
 import { modulationTarget, readTarget, targetPatch } from '../../common/modulation-targets.js';
-import type { LiveState } from '../../common/state.js';
+import { mergeState, type LiveState, type StatePatch } from '../../common/state.js';
 import { logger } from '../log.js';
 import type { Source, Store } from '../store.js';
 
@@ -97,13 +97,7 @@ export class Modulator {
   /** `state` with every routed parameter at the value the VJ set (its base): what a preset saves. */
   unmodulated(state: Readonly<LiveState>): Readonly<LiveState> {
     if (this.bases.size === 0) return state;
-    const copy = structuredClone(state) as LiveState;
-    for (const [path, base] of this.bases) {
-      const [a, b] = path.split('.') as [string, string | undefined];
-      if (b === undefined) (copy as unknown as Record<string, number>)[a] = base;
-      else ((copy as unknown as Record<string, Record<string, number>>)[a]!)[b] = base;
-    }
-    return copy;
+    return mergeState(state as LiveState, targetPatch(this.bases) as StatePatch);
   }
 
   /** The beat position (beats since start), for the VJ page and tests. */

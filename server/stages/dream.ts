@@ -23,7 +23,7 @@
 import { hashSeeds, splitmix32 } from '../../common/random.js';
 import { holdColours, pictureBasis } from '../dream/colour.js';
 import { DREAM_CONTRAST, dreamStep, type StepShape } from '../dream/engine.js';
-import { lumaAt, opticalFlow, warpByFlow } from '../dream/flow.js';
+import { FLOW_SIDE, lumaAt, opticalFlow, warpByFlow } from '../dream/flow.js';
 import { locateGuide, type GuideFolders } from '../dream/guides.js';
 import type { DreamNet } from '../dream/net.js';
 import { logger } from '../log.js';
@@ -66,8 +66,7 @@ const MAX_STEP = { gentle: 3, zoom: 6, guided: 3 } as const;
 /** How much of last frame's dreamed detail survives into this one. */
 const DETAIL_CARRY = 0.9;
 const OCTAVE_SCALE = 1.4;
-/** Side of the luminance the flow is found at: a face's motion is smooth, and 64 px costs about a millisecond. */
-const FLOW_SIDE = 64;
+
 /** Laplacian pyramid bands the live gradient is normalised over. */
 const PYRAMID = 3;
 

@@ -1,5 +1,5 @@
 /**
- * Both pages build in one pass: the display at `/` and the controller at `/controller/`.
+ * The pages build in one pass: the display at `/`, the controller at `/controller/` and the VJ page at `/vj/`.
  * The server serves `dist/pages`; `npm run dev:pages` is not needed, the server is the origin.
  */
 import { defineConfig } from 'vite';
@@ -19,6 +19,7 @@ export default defineConfig({
       input: {
         display: resolve(import.meta.dirname, 'display/index.html'),
         controller: resolve(import.meta.dirname, 'controller/index.html'),
+        vj: resolve(import.meta.dirname, 'vj/index.html'),
       },
     },
   },

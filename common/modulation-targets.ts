@@ -4,8 +4,8 @@
  * not inside the matrix itself. Derived from the schema, so a new numeric parameter is
  * modulatable by itself.
  */
-import { z } from './zod.js';
-import { StateSchema, type LiveState } from './state.js';
+import { liveParameters, parameterPatch, readParameter } from './parameters.js';
+import type { LiveState } from './state.js';
 
 export interface ModTarget {
   path: string;
@@ -13,26 +13,11 @@ export interface ModTarget {
   max: number;
 }
 
-interface JsonNode {
-  type?: string;
-  minimum?: number;
-  maximum?: number;
-  properties?: Record<string, JsonNode>;
-}
-
 let cached: ModTarget[] | null = null;
 
 export function modulationTargets(): ModTarget[] {
-  if (cached) return cached;
-  const root = z.toJSONSchema(StateSchema, { unrepresentable: 'any' }) as JsonNode;
-  const out: ModTarget[] = [];
-  const walk = (node: JsonNode, path: string[]) => {
-    if (node.type === 'number' && Number.isFinite(node.minimum) && Number.isFinite(node.maximum)) out.push({ path: path.join('.'), min: node.minimum!, max: node.maximum! });
-    for (const [key, child] of Object.entries(node.properties ?? {})) if (key !== 'modulation') walk(child, [...path, key]);
-  };
-  walk(root, []);
-  cached = out;
-  return out;
+  cached ??= liveParameters().flatMap((p) => (p.kind === 'float' ? [{ path: p.path, min: p.min, max: p.max }] : []));
+  return cached;
 }
 
 export function modulationTarget(path: string): ModTarget | undefined {
@@ -41,20 +26,12 @@ export function modulationTarget(path: string): ModTarget | undefined {
 
 /** A target's value in a state. */
 export function readTarget(state: Readonly<LiveState>, path: string): number {
-  const [a, b] = path.split('.') as [string, string | undefined];
-  const top = (state as Record<string, unknown>)[a];
-  return Number(b === undefined ? top : (top as Record<string, unknown>)[b]);
+  return Number(readParameter(state, path));
 }
 
 /** The patch that sets targets to values (one level deep, as patches are). */
 export function targetPatch(values: ReadonlyMap<string, number>): Record<string, unknown> {
-  const patch: Record<string, Record<string, number> | number> = {};
-  for (const [path, value] of values) {
-    const [a, b] = path.split('.') as [string, string | undefined];
-    if (b === undefined) patch[a] = value;
-    else patch[a] = { ...((patch[a] as Record<string, number> | undefined) ?? {}), [b]: value };
-  }
-  return patch;
+  return parameterPatch(values);
 }
 
 /** Why the matrix names a target it cannot drive (with the valid ones), or null. */

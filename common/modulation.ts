@@ -66,6 +66,19 @@ export const DEFAULT_MODULATION: Modulation = {
   bpm: 120,
 };
 
+/** The matrix at one moment, for the VJ page's meters (sent to the VJ's sockets about 15 times a second). */
+export interface ModulationMeters {
+  /** Beats since the tempo started (fractional) and the tempo. */
+  beat: number;
+  bpm: number;
+  /** Every source, 0..1. */
+  sources: Record<ModSource, number>;
+  /** Each route's offset (share of its target's range, amount x curve(smoothed source)), in route order. */
+  routes: number[];
+  /** The value the VJ set of each routed parameter (the routes move it from there). */
+  bases: Record<string, number>;
+}
+
 /** A curve maps 0..1 onto 0..1: exp slow then fast, log fast then slow, smooth eases both ends. */
 export function applyCurve(curve: ModCurve, x: number): number {
   const v = x < 0 ? 0 : x > 1 ? 1 : x;

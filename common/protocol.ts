@@ -4,9 +4,10 @@
  * Types are not validation: the server still parses every payload it receives.
  */
 import { z } from './zod.js';
-import type { LiveState } from './state.js';
+import type { PageState } from './state.js';
 import type { FrameMeta } from './frame.js';
 import type { StyleInfo } from './manifest.js';
+import type { ModulationMeters } from './modulation.js';
 
 /**
  * Who a socket is; set in the handshake: `io({ auth: { role: 'display' } })`. A display on a
@@ -22,15 +23,16 @@ export type Role = z.infer<typeof RoleSchema>;
  * when its handshake carries the admin token: `io({ auth: { role: 'controller', token } })`
  * (see docs/reliability.md).
  */
-export const VJ_ONLY_KEYS = Object.freeze(['display', 'loop', 'visitorLock', 'modulation'] as const);
+export const VJ_ONLY_KEYS = Object.freeze(['display', 'loop', 'visitorLock', 'modulation', 'midi'] as const);
 
 /**
  * Room names, for what every socket of a role hears alike: the controllers' status and preset
- * lists, the displays' peer list (and counting either). Frames are not a room broadcast: they
+ * lists, the displays' peer list (and counting either). 'vj' holds the controllers with admin
+ * access: they alone hear the VJ's instruments (the state's modulation and MIDI sections, the meters). Frames are not a room broadcast: they
  * reach the displays by a loop over their links, each with its own acknowledgement and
  * one-slot mailbox, so a slow display never holds up the others (server/displays.ts).
  */
-export const ROOMS = { display: 'display', controller: 'controller' } as const;
+export const ROOMS = { display: 'display', controller: 'controller', vj: 'vj' } as const;
 
 export const CommandSchema = z.discriminatedUnion('type', [
   /** Travel to a fresh random face (the walk continues from there). */
@@ -183,13 +185,15 @@ export interface PeerInfo {
 export interface ServerToClientEvents {
   /** A new frame; the display acknowledges once it has decoded it, which paces the sender. */
   frame: (meta: FrameMeta, image: ArrayBuffer | Uint8Array, ack: () => void) => void;
-  /** The whole live state after every change, with its version number. */
-  state: (state: LiveState, version: number) => void;
+  /** The live state after every change, with its version number; only the VJ's sockets get the instruments (state.ts INSTRUMENT_KEYS). */
+  state: (state: PageState, version: number) => void;
   status: (status: Status) => void;
   /** The preset names, on connect and whenever one is saved or deleted. */
   presets: (names: string[]) => void;
   /** Controllers only: this tablet's turn and the queue, on connect and whenever they change. */
   tablet: (status: TabletStatus) => void;
+  /** The VJ's sockets only (room 'vj'), about 15 times a second while one is connected: the modulation matrix's sources and routes (the VJ page's meters). */
+  meters: (meters: ModulationMeters) => void;
   /** Displays, in cluster mode: the live nodes (this one first), on connect and whenever they change; a display fails over to them (display/failover.ts). */
   peers: (peers: PeerInfo[]) => void;
 }
@@ -204,6 +208,8 @@ export interface ClientToServerEvents {
   heartbeat: (beat: Heartbeat) => void;
   /** Controllers: save the portrait on screen; the ack carries its page and QR code. */
   capture: (ack: (result: CaptureAck) => void) => void;
+  /** The VJ: one tap of tap tempo; from the second tap of a run the tempo follows the taps (the ack carries the new version, or a refusal). */
+  tap: (ack?: (result: Ack) => void) => void;
   /** Displays: the node's cluster clock (ms) right now, for the display's offset estimate (common/clock.ts). */
   clock: (ack: (clusterNow: number) => void) => void;
 }

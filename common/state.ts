@@ -4,6 +4,7 @@
  * the server's store is the only place that holds and changes it.
  */
 import { z } from './zod.js';
+import { DEFAULT_MIDI, MidiSchema } from './midi.js';
 import { DEFAULT_MODULATION, ModulationSchema } from './modulation.js';
 
 const seed = z.number().int().min(0).max(2 ** 31 - 1);
@@ -94,9 +95,25 @@ export const StateSchema = z.object({
   visitorLock: z.boolean(),
   /** The VJ's modulation matrix: routes from LFOs, the beat and audio to parameters (common/modulation.ts); visitors never see it. */
   modulation: ModulationSchema,
+  /** The VJ's MIDI mappings: a knob, fader or pad to a parameter (common/midi.ts, the VJ page's MIDI learn); visitors never see them. */
+  midi: MidiSchema,
 });
 
 export type LiveState = z.infer<typeof StateSchema>;
+
+/** The VJ's instruments (the modulation matrix, the MIDI mappings): played by the VJ, never shown to visitors. */
+export const INSTRUMENT_KEYS = ['modulation', 'midi'] as const;
+type InstrumentKey = (typeof INSTRUMENT_KEYS)[number];
+
+/** The state as a page receives it: the VJ's pages get the instruments, visitors' tablets and displays do not. */
+export type PageState = Omit<LiveState, InstrumentKey> & Partial<Pick<LiveState, InstrumentKey>>;
+
+/** `state` without the VJ's instruments (what a visitor, a display or a public reader sees). */
+export function withoutInstruments<T extends object>(state: Readonly<T>): Omit<T, InstrumentKey> {
+  const out: Record<string, unknown> = { ...state };
+  for (const key of INSTRUMENT_KEYS) delete out[key];
+  return out as Omit<T, InstrumentKey>;
+}
 
 export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze<LiveState>({
   mode: 'walk',
@@ -113,6 +130,7 @@ export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze<LiveState>({
   upscale: { mode: 'auto' },
   visitorLock: false,
   modulation: DEFAULT_MODULATION,
+  midi: DEFAULT_MIDI,
 });
 
 type Shape = typeof StateSchema.shape;

@@ -7,13 +7,13 @@
  */
 import { openSocket } from '../common/socket-client.js';
 import { exposeControllerDebug, recordShown } from './debug.js';
-import { byId } from './dom.js';
+import { byId } from '../common/dom.js';
 import { FaceRenderer } from './faces.js';
 import { loadSetup } from './setup.js';
 import { steering } from './steer.js';
 import { candidateStrip } from './widgets/candidates.js';
 import { captureWidget } from './widgets/capture.js';
-import { connectionWidget } from './widgets/connection.js';
+import { connectionWidget } from '../common/connection-status.js';
 import { directionSliders } from './widgets/directions.js';
 import { dreamControls } from './widgets/dream.js';
 import { lockNotice } from './widgets/lock.js';

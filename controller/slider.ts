@@ -4,14 +4,14 @@
  * volatile updates (steer.ts). Every 'state' from the server moves the slider, except
  * while a finger is on it or just after, so an in-flight echo cannot snap it back.
  */
-import type { LiveState, StatePatch } from '../common/state.js';
+import type { PageState, StatePatch } from '../common/state.js';
 import type { Steering } from './steer.js';
 
 const HOLD_MS = 600;
 
 export interface SliderBinding {
-  read(state: Readonly<LiveState>): number;
-  patch(value: number, state: Readonly<LiveState>): StatePatch;
+  read(state: Readonly<PageState>): number;
+  patch(value: number, state: Readonly<PageState>): StatePatch;
   /** The visible value, e.g. "0.50" or "off". */
   format?(value: number): string;
   /** Names the control in a refusal. */

@@ -7,7 +7,7 @@
  * superseded by the next one. A stream only flows after its drag's first `send` succeeded.
  */
 import type { TabletStatus } from '../common/protocol.js';
-import type { LiveState, StatePatch } from '../common/state.js';
+import type { PageState, StatePatch } from '../common/state.js';
 import type { PageSocket } from '../common/socket-client.js';
 import { ask } from './widgets/ask.js';
 import { ANSWER_TIMEOUT_MS, type MessageLine } from './widgets/message.js';
@@ -21,19 +21,19 @@ export interface Steering {
   /** Queues the newest value of a drag; dropped unless the drag's first send was accepted. */
   stream(patch: StatePatch): void;
   /** The latest state and this tablet's status. */
-  readonly state: LiveState | null;
+  readonly state: PageState | null;
   readonly status: TabletStatus | null;
   /** True when a touch would be refused anyway (not connected, or the performer's lock). */
   readonly blocked: boolean;
-  onState(listener: (state: LiveState) => void): void;
+  onState(listener: (state: PageState) => void): void;
   /** Called on connect, disconnect, lock and turn changes. */
   onAvailability(listener: () => void): void;
 }
 
 export function steering(socket: PageSocket, message: MessageLine): Steering {
-  let state: LiveState | null = null;
+  let state: PageState | null = null;
   let status: TabletStatus | null = null;
-  const stateListeners: ((state: LiveState) => void)[] = [];
+  const stateListeners: ((state: PageState) => void)[] = [];
   const availability: (() => void)[] = [];
   const changed = () => availability.forEach((f) => f());
   let pending: StatePatch | null = null;

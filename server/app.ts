@@ -26,8 +26,10 @@ import { MdnsAdvertiser } from './osc/mdns.js';
 import { PresetStore } from './presets.js';
 import { LiveRecorder } from './recording/recorder.js';
 import { Modulator } from './modulation/modulator.js';
+import { streamMeters } from './modulation/meters.js';
 import { AudioInput, audioSource } from './audio/input.js';
 import { modulationProblem } from '../common/modulation-targets.js';
+import { midiProblem } from '../common/parameters.js';
 import { recordingRoutes } from './recording/routes.js';
 import { logger } from './log.js';
 import { dreamCatalogue } from './models/registry.js';
@@ -38,7 +40,7 @@ import { FrameLoop } from './pipeline/loop.js';
 import { buildDeliverStages } from './stages/index.js';
 import type { FrameJob } from './stages/stage.js';
 import { OpeningHours } from './schedule.js';
-import { Store } from './store.js';
+import { Store, type Source } from './store.js';
 import type { LiveState } from '../common/state.js';
 import { SystemdNotifier } from './watchdog.js';
 import { directionProblem, directionVectors, openVisitors } from './visitors.js';
@@ -84,7 +86,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const styleModel = { id: generator.id, style: generator.manifest.generator?.style };
   const guideFolders = { capturesDir: config.capturesDir, guidesDir: config.guidesDir };
   const store = new Store({
-    validate: (state) => dreamProblem(state, library, guideFolders) ?? directionProblem(state, directions) ?? mixProblem(state.face, styleModel) ?? modulationProblem(state),
+    validate: (state) => dreamProblem(state, library, guideFolders) ?? directionProblem(state, directions) ?? mixProblem(state.face, styleModel) ?? modulationProblem(state) ?? midiProblem(state),
   });
   // The modulation matrix writes into this node's state; a cluster's nodes would fight over it, so it runs on a single node only (docs/osc.md).
   const modulator = config.redisUrl ? null : new Modulator(store);
@@ -188,7 +190,16 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   if (cluster) app.use(cluster.router());
   servePages(app, config.pagesDir);
   app.use(notFound, errorHandler);
-  const stopSocketInputs = attachSocketInputs(io, store, displays, presets, { policy, failures: authFailures, eventRate: config.socketEventRate, ...visitors.socket, wall: config.wall, clusterNow: () => clock.now() });
+  const stopSocketInputs = attachSocketInputs(io, store, displays, presets, {
+    policy,
+    failures: authFailures,
+    eventRate: config.socketEventRate,
+    ...visitors.socket,
+    wall: config.wall,
+    clusterNow: () => clock.now(),
+    ...(modulator ? { tap: (source: Source) => (modulator.tap(source), { ok: true as const, version: store.version }) } : {}),
+  });
+  const stopMeters = modulator ? streamMeters(io, modulator) : () => {};
   if (config.oscPort !== 'off') {
     osc = await OscInput.start(store, presets, { port: config.oscPort, host: config.oscHost, allow: config.oscAllow, feedback: config.oscFeedback, recorder, ...(modulator ? { modulator } : {}) }, oscSpace);
   }
@@ -226,7 +237,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
 
   log.info(
     { model: generator.id, file: generator.file, provider: generator.provider, fallback: generator.fallback, frames: maker.where, port, host: config.host, frameSize: config.frameSize, fps: config.fps },
-    `serving model ${generator.id} on ${generator.provider}, frames made in the ${maker.where}; display ${url}/  controller ${url}/controller/`,
+    `serving model ${generator.id} on ${generator.provider}, frames made in the ${maker.where}; display ${url}/  controller ${url}/controller/  VJ ${url}/vj/`,
   );
 
   let closing: Promise<void> | null = null;
@@ -238,6 +249,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
       loopDelay.stop();
       clock.stop();
       stopSocketInputs();
+      stopMeters();
       visitors.stop();
       requestLimit.close();
       authFailures.close();
@@ -301,5 +313,9 @@ function servePages(app: express.Express, dir: string): void {
   // Express 5 ignores a trailing slash when matching strings, so match the bare path exactly.
   app.get(/^\/controller$/, (_req, res) => res.redirect(301, '/controller/'));
   app.get('/controller/', (_req, res) => res.sendFile(controller));
+  const vj = join(dir, 'vj', 'index.html');
+  app.get(/^\/vj$/, (_req, res) => res.redirect(301, '/vj/'));
+  // The page is public like the others; what it shows comes over the admin socket only.
+  app.get('/vj/', (_req, res) => (existsSync(vj) ? res.sendFile(vj) : res.status(503).type('text/plain').send('The VJ page is not built. Run `npm run build`.')));
   app.use(express.static(dir, { index: false, maxAge: '1h' }));
 }

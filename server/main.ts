@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   }
   try {
     const server = await startServer(overrides as UserConfig);
-    console.log(`\n  Imaginary Portraits is running\n  display:    ${server.url}/\n  controller: ${server.url}/controller/\n  health:     ${server.url}/health\n`);
+    console.log(`\n  Imaginary Portraits is running\n  display:    ${server.url}/\n  controller: ${server.url}/controller/\n  VJ:         ${server.url}/vj/\n  health:     ${server.url}/health\n`);
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
       server.close().then(() => process.exit(0), () => process.exit(1));

@@ -4,7 +4,7 @@
  * while dreaming is off starts a gentle dream in it. The performer's zoom and guided modes are kept.
  */
 import type { TabletSetup } from '../../common/protocol.js';
-import type { LiveState, StatePatch } from '../../common/state.js';
+import type { PageState, StatePatch } from '../../common/state.js';
 import { bindSlider } from '../slider.js';
 import type { Steering } from '../steer.js';
 
@@ -18,7 +18,7 @@ export function dreamControls(steer: Steering, tab: HTMLElement, intensity: HTML
     tab.hidden = true;
     return;
   }
-  const dreaming = (state: Readonly<LiveState>) => state.dream.mode !== 'off';
+  const dreaming = (state: Readonly<PageState>) => state.dream.mode !== 'off';
   bindSlider(steer, intensity, output, {
     what: 'Dream',
     read: (state) => (dreaming(state) ? state.dream.strength : 0),

@@ -14,6 +14,7 @@ import type { DisplayReport, HealthVerdict } from '../health.js';
 import type { LoopDelay } from '../event-loop.js';
 import { runPresetCommand, type PresetStore } from '../presets.js';
 import type { Step, Store } from '../store.js';
+import { withoutInstruments } from '../../common/state.js';
 
 export interface HealthSource {
   status(): Status & {
@@ -55,8 +56,11 @@ export function httpInputs(store: Store, health: HealthSource, access: HttpAcces
     res.json({ status: 'ok', reasons: [], ...s, ...health.health?.() });
   });
 
-  router.get('/api/state', (_req, res) => {
-    res.json({ state: store.state, version: store.version });
+  router.get('/api/state', async (req, res) => {
+    const who = await access.who(req, res);
+    if (!who) return;
+    // The VJ's instruments (modulation matrix, MIDI mappings) are theirs alone.
+    res.json({ state: who === 'admin' ? store.state : withoutInstruments(store.state), version: store.version });
   });
 
   router.patch('/api/state', async (req, res) => {
@@ -90,10 +94,12 @@ export function presetRoutes(presets: PresetStore, store: Store, access: HttpAcc
     sendAck(res, await runPresetCommand(presets, store, command, storeSource(who)));
   };
   router.get('/api/presets', (req, res) => run(req, res, { op: 'list' }));
-  router.get('/api/presets/:name', (req, res) => {
+  router.get('/api/presets/:name', async (req, res) => {
     const preset = presets.get(req.params.name);
     if (!preset) return sendRefusal(res, refusal('not-found', `no preset named '${req.params.name}'`));
-    res.json(preset);
+    const who = await access.who(req, res);
+    if (!who) return;
+    res.json(who === 'admin' ? preset : { ...preset, state: withoutInstruments(preset.state) });
   });
   router.put('/api/presets/:name', access.adminOnly, (req, res) => run(req, res, { op: 'save', name: req.params.name }));
   router.delete('/api/presets/:name', access.adminOnly, (req, res) => run(req, res, { op: 'delete', name: req.params.name }));

@@ -306,15 +306,10 @@ export class OscInput {
         }
         return { step: { patch: { modulation: { lfos: lfos.map((l, i) => (i === slot ? ({ shape, beats, phase } as unknown as typeof l) : l)) } } } };
       }
-      case SERVICE.routeClear: {
-        const routes = this.store.state.modulation.routes;
-        if (args.length === 0) return { step: { patch: { modulation: { routes: [] } } } };
-        const slot = plain(args[0]);
-        if (args.length !== 1 || typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= routes.length) {
-          return { error: `expects a route number 0-${Math.max(0, routes.length - 1)} (i) or nothing, got ${types}` };
-        }
-        return { step: { patch: { modulation: { routes: routes.filter((_, i) => i !== slot) } } } };
-      }
+      case SERVICE.routeClear:
+        return clearPatch(args, types, 'route', this.store.state.modulation.routes.length, (keep) => ({ modulation: { routes: this.store.state.modulation.routes.filter((_, i) => keep(i)) } }));
+      case SERVICE.midiClear:
+        return clearPatch(args, types, 'mapping', this.store.state.midi.mappings.length, (keep) => ({ midi: { mappings: this.store.state.midi.mappings.filter((_, i) => keep(i)) } }));
       case SERVICE.register:
       case SERVICE.unregister: {
         const port = portArg(args, types, sender.port);
@@ -384,6 +379,16 @@ function routeSetPatch(args: readonly InArg[], types: string, routes: readonly R
   const next = [...routes];
   next[slot] = route;
   return { step: { patch: { modulation: { routes: next } } } };
+}
+
+/** A list's clear service: no argument removes every entry, `i` the one at that place. */
+function clearPatch(args: readonly InArg[], types: string, what: string, length: number, patch: (keep: (i: number) => boolean) => object): Part {
+  if (args.length === 0) return { step: { patch: patch(() => false) } };
+  const slot = plain(args[0]);
+  if (args.length !== 1 || typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= length) {
+    return { error: `expects a ${what} number 0-${Math.max(0, length - 1)} (i) or nothing, got ${types}` };
+  }
+  return { step: { patch: patch((i) => i !== slot) } };
 }
 
 function stringArg(args: readonly InArg[], types: string): string | { error: string } {

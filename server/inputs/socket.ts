@@ -14,8 +14,9 @@ import type { TabletFloor } from '../arbitration.js';
 import type { AuthFailures } from './http-hardening.js';
 import { limitEvents } from './socket-limits.js';
 import { runPresetCommand, type PresetStore } from '../presets.js';
-import type { Store } from '../store.js';
+import type { Source, Store } from '../store.js';
 import { screenRefusal } from '../wall/screens.js';
+import { withoutInstruments } from '../../common/state.js';
 import type { WallConfig } from '../../common/wall.js';
 
 const log = logger('socket');
@@ -41,6 +42,8 @@ export interface SocketAccessOptions {
   wall?: WallConfig;
   /** The cluster clock displays estimate their offset against (server/wall/clock.ts); absent: Date.now. */
   clusterNow?: () => number;
+  /** Tap tempo (server/modulation/modulator.ts); absent where the matrix does not run (a cluster). */
+  tap?: (source: Source) => Ack;
 }
 
 /**
@@ -94,9 +97,11 @@ export function attachSocketInputs(io: PortraitServer, store: Store, displays: D
     const source = storeSource(access);
     limitEvents(socket, opts.eventRate);
     void socket.join(ROOMS[role]);
+    const vj = role === 'controller' && access === 'admin';
+    if (vj) void socket.join(ROOMS.vj);
     if (role === 'display') displays.add(socket, socket.data.screen);
     log.info({ id: socket.id, role, access, address: socket.handshake.address, ...(socket.data.screen ? { screen: socket.data.screen } : {}) }, 'connected');
-    socket.emit('state', store.state, store.version);
+    socket.emit('state', vj ? store.state : withoutInstruments(store.state), store.version);
     const floor = role === 'controller' ? opts.floor : undefined;
     const steer = (step: { patch: unknown } | { command: unknown }) => (floor ? floor.steer(socket.id, access, [step], source) : store.applyMany([step], source));
     floor?.join(socket.id);
@@ -118,6 +123,11 @@ export function attachSocketInputs(io: PortraitServer, store: Store, displays: D
         (result) => reply(ack, result),
         (err: Error) => reply(ack, refusal('failed', err.message)),
       );
+    });
+    socket.on('tap', (ack: unknown) => {
+      if (!vj) return reply(ack, refusal(role === 'controller' ? 'needs-admin' : 'forbidden', 'tap tempo is the VJ/administrator\'s'));
+      if (!opts.tap) return reply(ack, refusal('unavailable', 'the modulation matrix does not run here (cluster mode)'));
+      reply(ack, opts.tap(source));
     });
     socket.on('clock', (ack: unknown) => {
       if (typeof ack === 'function') (ack as (now: number) => void)((opts.clusterNow ?? Date.now)());
@@ -152,7 +162,9 @@ export function attachSocketInputs(io: PortraitServer, store: Store, displays: D
   const broadcast = () => {
     timer = null;
     lastSent = Date.now();
-    io.local.emit('state', store.state, store.version);
+    // The VJ's instruments go to the VJ's sockets only (visitors never see the matrix or the mappings).
+    io.local.to(ROOMS.vj).emit('state', store.state, store.version);
+    io.local.except(ROOMS.vj).emit('state', withoutInstruments(store.state), store.version);
   };
   const unsubscribe = store.subscribe(() => {
     if (timer) return;

@@ -9,7 +9,7 @@
  * (OSC, HTTP, a preset) becomes the new base, and the routes move the parameter from there.
  * When a route goes, its parameter returns to its base.
  */
-import { applyCurve, beatPulse, follow, lfoValue, type ModSource, type Route } from '../../common/modulation.js';
+import { applyCurve, beatPulse, follow, lfoValue, type ModSource, type ModulationMeters, type Route } from '../../common/modulation.js';
 import { modulatedValue } from '../../common/modulation.js';
 import { modulationTarget, readTarget, targetPatch } from '../../common/modulation-targets.js';
 import { mergeState, type LiveState, type StatePatch } from '../../common/state.js';
@@ -37,6 +37,8 @@ export class Modulator {
   private readonly envelopes = new Map<string, number>();
   private readonly external = new Map<ModSource, { value: number; at: number }>();
   private beat = 0;
+  /** Each route's offset at the last tick (amount x curve(smoothed source)), for the VJ page's meters. */
+  private effects: number[] = [];
   private readonly taps: number[] = [];
   private lastTick: number | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -105,6 +107,12 @@ export class Modulator {
     return this.beat;
   }
 
+  /** What the VJ page's meters show: every source, each route's effect, and the VJ's values under the routes. */
+  meters(now = this.clock()): ModulationMeters {
+    const state = this.store.state;
+    return { beat: this.beat, bpm: state.modulation.bpm, sources: this.sources(state, now), routes: [...this.effects], bases: Object.fromEntries(this.bases) };
+  }
+
   /** Each source's current value, 0..1. */
   sources(state: Readonly<LiveState> = this.store.state, now = this.clock()): Record<ModSource, number> {
     const m = state.modulation;
@@ -136,13 +144,15 @@ export class Modulator {
     const values = this.sources(state, now);
     const offsets = new Map<string, number>();
     const live = new Set<string>();
-    routes.forEach((route, i) => {
-      if (!modulationTarget(route.target)) return; // the store refuses these; an old preset may still hold one
+    this.effects = routes.map((route, i) => {
+      if (!modulationTarget(route.target)) return 0; // the store refuses these; an old preset may still hold one
       const key = routeKey(route, i);
       live.add(key);
       const env = follow(this.envelopes.get(key) ?? 0, values[route.source], dt, route.attack, route.release);
       this.envelopes.set(key, env);
-      offsets.set(route.target, (offsets.get(route.target) ?? 0) + route.amount * applyCurve(route.curve, env));
+      const effect = route.amount * applyCurve(route.curve, env);
+      offsets.set(route.target, (offsets.get(route.target) ?? 0) + effect);
+      return effect;
     });
     for (const key of [...this.envelopes.keys()]) if (!live.has(key)) this.envelopes.delete(key);
 

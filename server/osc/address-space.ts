@@ -102,12 +102,15 @@ export const SERVICE = {
   routeSet: `${OSC_ROOT}/mod/route`,
   routeClear: `${OSC_ROOT}/mod/clear`,
   lfoSet: `${OSC_ROOT}/mod/lfo`,
+  midiClear: `${OSC_ROOT}/midi/clear`,
 } as const;
 
 /** Lists of records in the state that OSC edits one record at a time, through a service address instead of a parameter. */
 const SERVICED_LISTS: Readonly<Record<string, string>> = {
   'modulation.routes': SERVICE.routeSet,
   'modulation.lfos': SERVICE.lfoSet,
+  // Mappings are learned on the VJ page (a control has to be moved); OSC can remove them.
+  'midi.mappings': SERVICE.midiClear,
 };
 
 /** The audio sources an outside analyser may feed, by address. */
@@ -146,6 +149,7 @@ const SERVICES: readonly OscService[] = [
     description: 'set modulation route i (0-15, or the next free one): source, target parameter (e.g. dream.strength), amount -1..1, attack s, release s, curve (linear, exp, log, smooth)',
   },
   { address: SERVICE.routeClear, types: 'i', direction: 'in', description: 'remove modulation route i (no argument: all routes); its parameter returns to its set value' },
+  { address: SERVICE.midiClear, types: 'i', direction: 'in', description: 'remove MIDI mapping i (no argument: all mappings); mappings are learned on the VJ page (/vj/)' },
   { address: SERVICE.lfoSet, types: 'isff', direction: 'in', description: 'set LFO i (0-3, the sources lfo1-lfo4): shape (sine, triangle, saw, square, random), period in beats 0.25-64, phase 0-1' },
 ];
 
@@ -157,6 +161,7 @@ const SERVICE_GROUPS: readonly OscGroup[] = [
   { address: `${OSC_ROOT}/record`, description: 'recording what the displays show to a video file' },
   { address: `${OSC_ROOT}/audio`, description: 'audio analysis fed from outside, as modulation sources' },
   { address: `${OSC_ROOT}/mod`, description: 'the modulation matrix: set and clear routes' },
+  { address: `${OSC_ROOT}/midi`, description: 'the MIDI mappings learned on the VJ page' },
 ];
 
 /** A JSON-schema node, as much of it as this derivation reads. */

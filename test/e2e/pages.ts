@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUT = join(ROOT, 'dist/pages');
-const OUTPUTS = ['display/index.html', 'controller/index.html'].map((p) => join(OUT, p));
-const SOURCES = ['display', 'controller', 'common', 'vite.config.ts'].map((p) => join(ROOT, p));
+const OUTPUTS = ['display/index.html', 'controller/index.html', 'vj/index.html'].map((p) => join(OUT, p));
+const SOURCES = ['display', 'controller', 'vj', 'common', 'vite.config.ts'].map((p) => join(ROOT, p));
 const LOCK = join(ROOT, 'dist/.pages-build.lock');
 /** A lock older than this was left by a killed run. */
 const STALE_LOCK_MS = 120_000;

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LiveState } from '../../common/state.js';
+import type { PageState } from '../../common/state.js';
 import type { RunningServer } from '../../server/app.js';
 import { hasFfmpeg, writeWav } from '../support/audio-fixtures.js';
 import { connect, startTestServer } from '../support/server.js';
@@ -32,7 +32,7 @@ async function watch(file: string, seconds: number): Promise<{ t: number; v: num
   const controller = await connect(server, 'controller');
   const seen: { t: number; v: number }[] = [];
   const start = performance.now();
-  controller.on('state', (state: LiveState) => seen.push({ t: (performance.now() - start) / 1000, v: state.dream.strength }));
+  controller.on('state', (state: PageState) => seen.push({ t: (performance.now() - start) / 1000, v: state.dream.strength }));
   await new Promise((r) => setTimeout(r, seconds * 1000));
   controller.disconnect();
   return seen;

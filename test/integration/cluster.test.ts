@@ -6,7 +6,7 @@
  * cluster-redis.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import type { LiveState } from '../../common/state.js';
+import type { PageState } from '../../common/state.js';
 import { useTwoNodes, watchFrames, type ClusterNode } from '../support/cluster-node.js';
 import { until } from '../support/wait.js';
 import { redisServerPath, type TestRedis } from '../support/redis.js';
@@ -66,7 +66,7 @@ describe.skipIf(!redisBinary)('cluster: two nodes on one Redis', () => {
     for (let i = 0; i < 20; i++) {
       const crossfade = 0.1 + i * 0.05;
       const arrived = new Promise<number>((resolve) => {
-        const onState = (state: LiveState) => {
+        const onState = (state: PageState) => {
           if (Math.abs(state.display.crossfade - crossfade) < 1e-9) {
             watcher.off('state', onState);
             resolve(performance.now());

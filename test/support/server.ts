@@ -16,8 +16,8 @@ export function startTestServer(overrides: UserConfig = {}): Promise<RunningServ
   return startServer({ port: 0, host: '127.0.0.1', oscPort: 0, oscHost: '127.0.0.1', mdns: false, audio: 'off', ...overrides });
 }
 
-export function connect(server: { url: string }, role: Role | string, opts: { ack?: boolean } = {}): Promise<TestSocket> {
-  const socket: TestSocket = io(server.url, { auth: { role }, transports: ['websocket'], reconnection: false, forceNew: true });
+export function connect(server: { url: string }, role: Role | string, opts: { ack?: boolean; token?: string } = {}): Promise<TestSocket> {
+  const socket: TestSocket = io(server.url, { auth: { role, ...(opts.token ? { token: opts.token } : {}) }, transports: ['websocket'], reconnection: false, forceNew: true });
   if (role === 'display' && opts.ack !== false) {
     socket.on('frame', (_meta, _image, ack) => ack());
   }

@@ -23,9 +23,9 @@ describe('address space from the state schema', () => {
 
   it('gives every state leaf an address /portraits/<path>, and maps everything', () => {
     expect(space.unmapped).toEqual([]);
-    // The modulation matrix's routes and LFOs are lists of records, edited one record at a time at their service addresses.
-    const serviced = ['modulation.routes', 'modulation.lfos'];
-    expect(space.services.map((s) => s.address)).toEqual(expect.arrayContaining(['/portraits/mod/route', '/portraits/mod/lfo']));
+    // The modulation matrix's routes and LFOs and the MIDI mappings are lists of records, edited at their service addresses.
+    const serviced = ['modulation.routes', 'modulation.lfos', 'midi.mappings'];
+    expect(space.services.map((s) => s.address)).toEqual(expect.arrayContaining(['/portraits/mod/route', '/portraits/mod/lfo', '/portraits/midi/clear']));
     const leaves = leafPaths(DEFAULT_STATE).filter((p) => !serviced.includes(p.join('.')));
     for (const path of leaves) {
       const param = space.param(`/portraits/${path.join('/')}`);

@@ -1,5 +1,5 @@
-/** Shows whether this tablet reaches the server: connecting (first time), connected, or reconnecting. */
-import type { PageSocket } from '../../common/socket-client.js';
+/** Shows whether a page (the tablet, the VJ page) reaches the server: connecting (first time), connected, or reconnecting. */
+import type { PageSocket } from './socket-client.js';
 
 type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
 

@@ -91,6 +91,8 @@ export type MidiAction = { kind: 'learned'; mappings: MidiMapping[]; mapping: Mi
 
 /** Within this share of the range a knob counts as having reached its parameter. */
 export const TAKEOVER_WINDOW = 0.02;
+/** Values a control set that still count as its own: a fader sends up to ~100 a second, a round trip is well under half a second. */
+const RECENT = 48;
 
 /**
  * Turns MIDI messages into parameter changes and learned mappings. It keeps no copy of the
@@ -99,8 +101,12 @@ export const TAKEOVER_WINDOW = 0.02;
  */
 export class MidiMapper {
   private armed: string | null = null;
-  /** Per mapped control: the value it last set, and the knob's last position (normalised 0..1). */
-  private readonly held = new Map<string, { sent: number | null; knob: number | null }>();
+  /**
+   * Per mapped control: the values it set lately, newest last, and the knob's last position
+   * (normalised 0..1). Lately, not last: the state the page reads lags its own changes by a
+   * round trip, so a parameter at any of the control's recent values is still the control's.
+   */
+  private readonly held = new Map<string, { sent: number[]; knob: number | null }>();
 
   constructor(private readonly targets: (path: string) => MidiTarget | undefined) {}
 
@@ -128,7 +134,7 @@ export class MidiMapper {
       this.armed = null;
       const kept = mappings.filter((m) => !sameControl(m, mapping) && m.target !== mapping.target);
       // The knob is wherever it is: it must still reach the parameter before it drives it.
-      this.held.set(key(mapping), { sent: null, knob: event.value });
+      this.held.set(key(mapping), { sent: [], knob: event.value });
       return { kind: 'learned', mappings: [...kept, mapping], mapping };
     }
     const mapping = mappings.find((m) => sameControl(m, event));
@@ -150,20 +156,23 @@ export class MidiMapper {
     const span = target.max - target.min || 1;
     const now = typeof current === 'number' ? (current - target.min) / span : null;
     const k = key(mapping);
-    const held = this.held.get(k) ?? { sent: null, knob: null };
-    // Held: the parameter is where this knob last put it (integers compare after rounding).
-    const holding = held.sent !== null && typeof current === 'number' && Math.abs(current - held.sent) <= (target.kind === 'int' ? 0.5 : 1e-6 * span);
+    const held = this.held.get(k) ?? { sent: [], knob: null };
+    // Held: the parameter is where this control lately put it (integers compare after rounding).
+    const holding = typeof current === 'number' && held.sent.some((v) => Math.abs(current - v) <= (target.kind === 'int' ? 0.5 : 1e-6 * span));
     // Reached: the knob is (or last was) at the parameter, or it has just passed it. An integer's window is half a step.
     const window = target.kind === 'int' ? Math.max(TAKEOVER_WINDOW, 0.5 / span) : TAKEOVER_WINDOW;
     const near = (x: number) => now !== null && Math.abs(x - now) <= window;
     const reached = now === null || near(event.value) || (held.knob !== null && (near(held.knob) || (held.knob - now) * (event.value - now) <= 0));
     held.knob = event.value;
     if (!holding && !reached) {
-      held.sent = null;
+      held.sent = [];
       this.held.set(k, held);
       return { kind: 'waiting', path: target.path, knob: event.value, value: now ?? 0 };
     }
-    held.sent = value;
+    // On pick-up the value it took over from counts as the control's too: the state may still show it for a round trip.
+    if (!holding && typeof current === 'number') held.sent.push(current);
+    held.sent.push(value);
+    while (held.sent.length > RECENT) held.sent.shift();
     this.held.set(k, held);
     return { kind: 'set', path: target.path, value };
   }

@@ -20,6 +20,7 @@ interface Strip {
 function strip(parent: HTMLElement, label: string, bipolar: boolean): Strip {
   const name = document.createElement('span');
   name.textContent = label;
+  name.title = label;
   const meter = document.createElement('span');
   meter.className = bipolar ? 'meter bipolar' : 'meter';
   const bar = document.createElement('i');

@@ -88,7 +88,7 @@ export function parameterPanel(socket: PageSocket, body: HTMLElement, log: HTMLE
       value.append(meter);
     }
     const num = document.createElement('span');
-    num.className = 'num';
+    num.className = bar ? 'num' : 'num text';
     value.append(num);
     const mapping = document.createElement('td');
     mapping.className = 'mapping';

@@ -147,3 +147,26 @@ describe('mappings in the state', () => {
     expect(StateSchema.safeParse({ ...state, midi: { mappings: [{ kind: 'cc', channel: 16, number: 1, target: 'seed' }] } }).success).toBe(false);
   });
 });
+
+describe('MIDI learn with a lagging state', () => {
+  it('a fast fader keeps control while the state it reads still shows its earlier values', () => {
+    const values = new Map<string, number>([['walk.speed', 0.15]]);
+    const mapper = new MidiMapper(midiTarget);
+    let mappings: MidiMapping[] = [];
+    const learned = mapper.handle(cc(21, 9), mappings, (p) => values.get(p));
+    expect(learned).toBeNull(); // not armed
+    mapper.arm('walk.speed');
+    mappings = (mapper.handle(cc(21, 9), mappings, (p) => values.get(p)) as Extract<MidiAction, { kind: 'learned' }>).mappings;
+    const sent: number[] = [];
+    for (let v = 10; v <= 120; v += 10) {
+      // the page's state catches up three messages late
+      if (sent.length >= 3) values.set('walk.speed', sent[sent.length - 3]!);
+      const action = mapper.handle(cc(21, v), mappings, (p) => values.get(p));
+      expect(action, `CC ${v}`).toMatchObject({ kind: 'set' });
+      sent.push((action as { value: number }).value);
+    }
+    // a change from elsewhere is still noticed: the knob must pick it up again
+    values.set('walk.speed', 0.3);
+    expect(mapper.handle(cc(21, 110), mappings, (p) => values.get(p))).toMatchObject({ kind: 'waiting' });
+  });
+});

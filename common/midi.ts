@@ -21,7 +21,7 @@ export const MidiMappingSchema = z
     /** The controller or note number, 0-127 (0 for pitch bend). */
     number: z.number().int().min(0).max(127),
     /** The live parameter by its dotted path, e.g. "dream.strength" (midiTargets lists them). */
-    target: z.string().regex(/^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)?$/, 'a dotted state path such as dream.strength'),
+    target: z.string().regex(/^[a-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9_-]{0,31})?$/, 'a dotted state path such as dream.strength or directions.age'),
   })
   .strict();
 export type MidiMapping = z.infer<typeof MidiMappingSchema>;

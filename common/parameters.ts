@@ -63,8 +63,21 @@ export function parameterPatch(values: ReadonlyMap<string, unknown>): Record<str
   return patch;
 }
 
-/** A parameter a MIDI control can drive: a number in a range or a switch (common/midi.ts MidiTarget). */
+/** A semantic slider of the running model (its manifest's directions: /api/tablet), -1..1 like state.directions. */
+export function directionParameter(name: string): LiveParameter {
+  return { path: `directions.${name}`, kind: 'float', min: -1, max: 1, description: `the '${name}' direction of the face, -1 to 1` };
+}
+
+/** Direction names as state.directions takes them. */
+const DIRECTION_PATH = /^directions\.([a-z][a-z0-9_-]{0,31})$/i;
+
+/**
+ * A parameter a MIDI control can drive: a number in a range or a switch (common/midi.ts
+ * MidiTarget), or a direction (the store refuses a name the running model lacks).
+ */
 export function midiTarget(path: string): Exclude<LiveParameter, { kind: 'enum' }> | undefined {
+  const direction = DIRECTION_PATH.exec(path);
+  if (direction) return directionParameter(direction[1]!) as Exclude<LiveParameter, { kind: 'enum' }>;
   const p = liveParameter(path);
   return p && p.kind !== 'enum' ? p : undefined;
 }

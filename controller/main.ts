@@ -9,7 +9,7 @@ import { openSocket } from '../common/socket-client.js';
 import { exposeControllerDebug, recordShown } from './debug.js';
 import { byId } from '../common/dom.js';
 import { FaceRenderer } from './faces.js';
-import { loadSetup } from './setup.js';
+import { loadSetup } from '../common/tablet-setup.js';
 import { steering } from './steer.js';
 import { candidateStrip } from './widgets/candidates.js';
 import { captureWidget } from './widgets/capture.js';

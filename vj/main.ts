@@ -6,7 +6,9 @@
  */
 import { connectionWidget } from '../common/connection-status.js';
 import { byId } from '../common/dom.js';
+import { directionParameter } from '../common/parameters.js';
 import { openSocket } from '../common/socket-client.js';
+import { loadSetup } from '../common/tablet-setup.js';
 import type { PageState } from '../common/state.js';
 import { meterPanel } from './meters.js';
 import { openMidi } from './midi-input.js';
@@ -46,6 +48,8 @@ const log = byId('midi-log', HTMLElement);
 tempoPanel(socket, byId('bpm', HTMLOutputElement), byId('beat-light', HTMLElement), byId('tap', HTMLButtonElement), log);
 const meters = meterPanel(socket, byId('sources', HTMLElement), byId('routes', HTMLElement), byId('no-routes', HTMLElement));
 const params = parameterPanel(socket, byId('params', HTMLElement), log);
+// The model's semantic sliders (age, smile...) are parameters too, listed once the server says which it has.
+void loadSetup().then((setup) => params.addParameters(setup.directions.map((d) => directionParameter(d.name))));
 const midiStatus = byId('midi-status', HTMLElement);
 openMidi(
   (bytes) => params.midi(bytes),

@@ -24,6 +24,8 @@ interface Row {
 }
 
 export interface ParameterPanel {
+  /** Parameters the schema does not list: the running model's directions (from /api/tablet). */
+  addParameters(params: readonly LiveParameter[]): void;
   /** One MIDI message from a device (vj/midi-input.ts) or a test. */
   midi(bytes: ArrayLike<number>): MidiAction | null;
   /** The mapper's last answer and the mappings as the page last saw them (tests, debugging). */
@@ -61,14 +63,20 @@ export function parameterPanel(socket: PageSocket, body: HTMLElement, log: HTMLE
     render();
   };
 
+  /** A parameter's value in the state; a direction nobody has moved is at 0. */
+  const valueOf = (path: string): unknown => {
+    const v = state ? readParameter(state, path) : undefined;
+    return v === undefined && state && path.startsWith('directions.') ? 0 : v;
+  };
   /** What the VJ set: under a route, the base; otherwise the state's value. */
   const read = (path: string) => {
     if (path in bases) return bases[path];
-    const v = state ? readParameter(state, path) : undefined;
+    const v = valueOf(path);
     return typeof v === 'number' || typeof v === 'boolean' ? v : undefined;
   };
 
-  const rows: Row[] = liveParameters().map((param) => {
+  const rows: Row[] = [];
+  const addRow = (param: LiveParameter) => {
     const tr = document.createElement('tr');
     tr.dataset.path = param.path;
     const name = document.createElement('td');
@@ -113,8 +121,9 @@ export function parameterPanel(socket: PageSocket, body: HTMLElement, log: HTMLE
     }
     tr.append(name, value, mapping, buttons);
     body.append(tr);
-    return { param, tr, bar, line, num, mapping, learn, unmap };
-  });
+    rows.push({ param, tr, bar, line, num, mapping, learn, unmap });
+  };
+  liveParameters().forEach(addRow);
 
   const format = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : String(v));
   const share = (param: LiveParameter, v: unknown) =>
@@ -126,7 +135,7 @@ export function parameterPanel(socket: PageSocket, body: HTMLElement, log: HTMLE
     const mappings = state.midi.mappings;
     for (const row of rows) {
       const { param } = row;
-      const shown = readParameter(state, param.path);
+      const shown = valueOf(param.path);
       const own = param.path in bases ? bases[param.path] : shown;
       row.num.textContent = format(shown);
       if (row.bar) row.bar.style.width = `${(100 * share(param, own)).toFixed(1)}%`;
@@ -154,6 +163,10 @@ export function parameterPanel(socket: PageSocket, body: HTMLElement, log: HTMLE
   });
 
   return {
+    addParameters(params) {
+      params.forEach(addRow);
+      render();
+    },
     midi(bytes) {
       if (!state) return null;
       const action = mapper.handle(bytes, state.midi.mappings, read);

@@ -11,6 +11,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TabletSetup } from '../../common/protocol.js';
 import type { RunningServer } from '../../server/app.js';
 import { chromiumPath, launchBrowser, type TestBrowser } from '../support/browser.js';
 import { startTestServer } from '../support/server.js';
@@ -81,6 +82,10 @@ describe.skipIf(!chromium)('VJ page', { timeout: 90_000 }, () => {
     for (const path of ['dream.strength', 'walk.speed', 'face.truncation', 'visitorLock', 'dream.mode', 'display.blackout']) {
       expect(await page.locator(`tr[data-path="${path}"]`).count(), path).toBe(1);
     }
+    // and the running model's semantic directions, from /api/tablet
+    const setup = (await (await fetch(`${server.url}/api/tablet`)).json()) as TabletSetup;
+    expect(setup.directions.length, 'the default model has named directions').toBeGreaterThan(0);
+    for (const d of setup.directions) await page.waitForSelector(`tr[data-path="directions.${d.name}"]`);
   });
 
   it('learns a mapping from a MIDI message, then the control moves the parameter once it has picked it up', async () => {

@@ -145,6 +145,12 @@ describe('mappings in the state', () => {
     state.midi.mappings = [{ kind: 'cc', channel: 0, number: 1, target: 'dream.mode' }];
     expect(midiProblem(state)).toMatch(/'dream.mode' cannot be mapped; .*dream.strength/);
     expect(StateSchema.safeParse({ ...state, midi: { mappings: [{ kind: 'cc', channel: 16, number: 1, target: 'seed' }] } }).success).toBe(false);
+    // the model's directions are mappable (the store refuses a name the model lacks, as for any patch)
+    expect(midiTarget('directions.age')).toMatchObject({ kind: 'float', min: -1, max: 1 });
+    state.midi.mappings = [{ kind: 'cc', channel: 0, number: 1, target: 'directions.smile_wide' }];
+    expect(StateSchema.safeParse(state).success).toBe(true);
+    expect(midiProblem(state)).toBeNull();
+    expect(midiTarget('directions.')).toBeUndefined();
   });
 });
 

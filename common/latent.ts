@@ -75,10 +75,20 @@ export function loopAt(seeds: readonly number[], period: number, seconds: number
   const wrapped = Math.floor(cycles);
   const phase = (cycles - wrapped) * seeds.length;
   const k = Math.floor(phase);
-  const a = seeds[k % seeds.length]!;
-  const b = seeds[(k + 1) % seeds.length]!;
-  const t = smoothstep(phase - k);
-  return { latent: slerp(seedToLatent(a, dim), seedToLatent(b, dim), t), position: { seeds: [a, b], t } as Position, wrapped };
+  return { ...loopSegment(seeds, k, phase - k, dim), wrapped };
+}
+
+/**
+ * The loop's `k`th segment, from keyframe k to keyframe k + 1 (both modulo the count), at
+ * `fraction` 0..1 of the way (eased: it leaves and reaches each keyframe at rest).
+ */
+export function loopSegment(seeds: readonly number[], k: number, fraction: number, dim: number): { latent: Latent; position: Position } {
+  if (seeds.length === 0) throw new Error('loopSegment: a loop needs at least one seed');
+  const n = seeds.length;
+  const a = seeds[((k % n) + n) % n]!;
+  const b = seeds[(((k + 1) % n) + n) % n]!;
+  const t = smoothstep(Math.min(1, Math.max(0, fraction)));
+  return { latent: slerp(seedToLatent(a, dim), seedToLatent(b, dim), t), position: { seeds: [a, b], t } };
 }
 
 /** The seed at integer grid point (i, j) of a seed plane. */

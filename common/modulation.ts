@@ -20,6 +20,10 @@ export type ModCurve = (typeof MOD_CURVES)[number];
 
 export const LFO_SHAPES = ['sine', 'triangle', 'saw', 'square', 'random'] as const;
 
+/** Where the tempo comes from: set by hand (taps, OSC, HTTP), tracked from the audio's onsets, or an Ableton Link session. */
+export const TEMPO_SOURCES = ['manual', 'audio', 'link'] as const;
+export type TempoSource = (typeof TEMPO_SOURCES)[number];
+
 export const RouteSchema = z
   .object({
     source: z.enum(MOD_SOURCES),
@@ -52,6 +56,12 @@ export const ModulationSchema = z.object({
   lfos: z.array(LfoSchema).length(4),
   /** The tempo the LFOs and the beat follow, beats per minute (OSC /portraits/tempo, taps). */
   bpm: z.number().min(20).max(300),
+  /** Where the tempo comes from (server/modulation/modulator.ts, docs/osc.md "Tempo"). */
+  tempoFrom: z
+    .enum(TEMPO_SOURCES)
+    .describe(
+      'modulation.tempoFrom: manual (taps, /portraits/tempo and modulation.bpm set it), audio (the beat tracker follows the onsets of the audio input or of /portraits/audio/onset, and sets bpm and the beat phase when it is sure), or link (an Ableton Link session on the local network; needs the optional abletonlink package)',
+    ),
 });
 export type Modulation = z.infer<typeof ModulationSchema>;
 
@@ -64,6 +74,7 @@ export const DEFAULT_MODULATION: Modulation = {
     { shape: 'random', beats: 2, phase: 0 },
   ],
   bpm: 120,
+  tempoFrom: 'manual',
 };
 
 /** The matrix at one moment, for the VJ page's meters (sent to the VJ's sockets about 15 times a second). */

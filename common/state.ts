@@ -24,6 +24,11 @@ export const StateSchema = z.object({
     seeds: z.array(seed).min(1).max(64),
     /** Seconds for one pass through all keyframes. */
     period: z.number().min(1).max(3600),
+    onBeat: z
+      .boolean()
+      .describe(
+        'loop.onBeat: true: each keyframe lasts a whole number of beats of the modulation tempo (loop.period / the number of seeds, rounded, at least one beat) and each change to the next keyframe starts on a beat; false: keyframes follow loop.period in seconds',
+      ),
   }),
   plane: z.object({
     seed,
@@ -119,7 +124,7 @@ export const DEFAULT_STATE: Readonly<LiveState> = Object.freeze<LiveState>({
   mode: 'walk',
   seed: 42,
   walk: { seed: 1, speed: 0.15 },
-  loop: { seeds: [1, 2, 3, 4], period: 40 },
+  loop: { seeds: [1, 2, 3, 4], period: 40, onBeat: false },
   plane: { seed: 7, x: 8, y: 8 },
   glide: 0.6,
   directions: {},

@@ -26,6 +26,7 @@ import { MdnsAdvertiser } from './osc/mdns.js';
 import { PresetStore } from './presets.js';
 import { LiveRecorder } from './recording/recorder.js';
 import { Modulator } from './modulation/modulator.js';
+import { openLink } from './modulation/link.js';
 import { streamMeters } from './modulation/meters.js';
 import { AudioInput, audioSource } from './audio/input.js';
 import { modulationProblem } from '../common/modulation-targets.js';
@@ -89,7 +90,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
     validate: (state) => dreamProblem(state, library, guideFolders) ?? directionProblem(state, directions) ?? mixProblem(state.face, styleModel) ?? modulationProblem(state) ?? midiProblem(state),
   });
   // The modulation matrix writes into this node's state; a cluster's nodes would fight over it, so it runs on a single node only (docs/osc.md).
-  const modulator = config.redisUrl ? null : new Modulator(store);
+  const modulator = config.redisUrl ? null : new Modulator(store, { openLink });
   const audio = modulator ? openAudio(config.audio, modulator) : null;
   // Cluster mode replicates every committed change, so it hooks the store before anything commits.
   cluster = config.redisUrl ? new Cluster(config, store) : null;
@@ -145,7 +146,7 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
   const clock = new ClusterClock(cluster ? { source: cluster.time } : {});
   await clock.start();
   const wall = wallTiming(config, clock, displays);
-  const loop = new FrameLoop(stages, { fps: config.fps, snapshot: () => store.snapshot(), active: generating, onFrame, ...(wall ? { wall } : {}) });
+  const loop = new FrameLoop(stages, { fps: config.fps, snapshot: () => (modulator ? modulator.withBeat(store.snapshot()) : store.snapshot()), active: generating, onFrame, ...(wall ? { wall } : {}) });
   const status = () => {
     const controllers = io.of('/').adapter.rooms.get(ROOMS.controller)?.size ?? 0;
     const base: Status = {
@@ -278,12 +279,13 @@ export async function startServer(overrides: UserConfig = {}): Promise<RunningSe
 function openAudio(setting: string, modulator: Modulator): AudioInput | null {
   const source = audioSource(setting);
   if (source.kind === 'off') return null;
-  const input = new AudioInput(source, (f) => {
+  const input = new AudioInput(source, (f, heardAt) => {
     modulator.feed('audio.level', f.level);
     modulator.feed('audio.low', f.low);
     modulator.feed('audio.mid', f.mid);
     modulator.feed('audio.high', f.high);
-    modulator.feed('audio.onset', f.onset);
+    // When the hit was heard, for the beat tracker (tempoFrom 'audio').
+    modulator.feed('audio.onset', f.onset, heardAt);
   });
   log.info({ audio: input.describe() }, 'audio input for the modulation matrix');
   return input;

@@ -19,6 +19,8 @@ const Meyda: MeydaApi = (meydaModule as unknown as { default?: MeydaApi }).defau
 export const SAMPLE_RATE = 22050;
 export const FRAME = 1024;
 export const HOP = 512;
+/** How long before the end of the frame that reports an onset the hit was: it lies in the newest hop of the frame where the flux peaks, and the peak is seen (the flux falling) a hop later. */
+export const ONSET_LAG_S = (1.5 * HOP) / SAMPLE_RATE;
 
 export interface AudioFeatures {
   level: number;
@@ -54,6 +56,8 @@ export class AudioAnalyser {
   private readonly decay = Math.pow(0.5, HOP / SAMPLE_RATE / PEAK_HALF_LIFE_S);
   /** Onsets found since the start (tests and benches count them). */
   onsets = 0;
+  /** Samples taken in so far; inside `emit`, the newest frame ends here. */
+  position = 0;
 
   constructor() {
     Meyda.bufferSize = FRAME;
@@ -67,6 +71,7 @@ export class AudioAnalyser {
       const take = Math.min(FRAME - this.filled, samples.length - i);
       this.window.set(samples.subarray(i, i + take), this.filled);
       this.filled += take;
+      this.position += take;
       i += take;
       if (this.filled === FRAME) {
         emit(this.frame());

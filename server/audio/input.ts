@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { logger } from '../log.js';
-import { AudioAnalyser, SAMPLE_RATE, type AudioFeatures } from './analysis.js';
+import { AudioAnalyser, ONSET_LAG_S, SAMPLE_RATE, type AudioFeatures } from './analysis.js';
 
 const log = logger('audio');
 const RETRY_MS = 30_000;
@@ -49,7 +49,8 @@ export class AudioInput {
 
   constructor(
     private readonly source: Exclude<AudioSource, { kind: 'off' }>,
-    private readonly onFeatures: (features: AudioFeatures) => void,
+    /** Each hop's features, and when (Date.now ms) what they describe was heard: for onsets, the hit itself (the beat tracker's times). */
+    private readonly onFeatures: (features: AudioFeatures, heardAt: number) => void,
     private readonly ffmpeg = 'ffmpeg',
   ) {}
 
@@ -75,7 +76,12 @@ export class AudioInput {
       const whole = bytes.length - (bytes.length % 4);
       carry = Buffer.from(bytes.subarray(whole));
       const samples = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + whole));
-      this.analyser.push(samples, this.onFeatures);
+      // ffmpeg hands samples over as they are read (a file in real time, -re): the chunk's last
+      // sample is now, and each frame is as much earlier as the samples after it.
+      const arrived = Date.now();
+      const analyser = this.analyser;
+      const end = analyser.position + samples.length;
+      analyser.push(samples, (f) => this.onFeatures(f, arrived - ((end - analyser.position) / SAMPLE_RATE + ONSET_LAG_S) * 1000));
     });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));

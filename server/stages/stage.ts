@@ -18,6 +18,24 @@ import { deepFreeze } from '../../common/freeze.js';
 export interface StateSnapshot {
   readonly state: Readonly<LiveState>;
   readonly version: number;
+  /**
+   * Where the modulation tempo's beat was when the frame started (server/modulation/modulator.ts
+   * beatClock()), so the latent stage can put keyframe changes on the beat (state.loop.onBeat)
+   * without reading the modulator; absent where no modulator runs (a cluster, renders, tests).
+   */
+  readonly tempo?: BeatClock;
+}
+
+/** A beat position and when it held: beat `beat` at wall-clock `at` (ms), moving at `bpm`. */
+export interface BeatClock {
+  readonly beat: number;
+  readonly at: number;
+  readonly bpm: number;
+}
+
+/** The beat at wall-clock `now` (ms) on `clock`. */
+export function beatAt(clock: BeatClock, now: number): number {
+  return clock.beat + ((now - clock.at) * clock.bpm) / 60_000;
 }
 
 export interface FrameJob {

@@ -88,6 +88,8 @@ export interface ModulationMeters {
   routes: number[];
   /** The value the VJ set of each routed parameter (the routes move it from there). */
   bases: Record<string, number>;
+  /** The beat tracker's reading of the recent onsets (tempoFrom 'audio' follows it when sure), or null without enough onsets. */
+  tracked: { bpm: number; confidence: number } | null;
 }
 
 /** A curve maps 0..1 onto 0..1: exp slow then fast, log fast then slow, smooth eases both ends. */

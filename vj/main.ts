@@ -45,7 +45,14 @@ socket.on('connect_error', (error) => {
 });
 
 const log = byId('midi-log', HTMLElement);
-tempoPanel(socket, byId('bpm', HTMLOutputElement), byId('beat-light', HTMLElement), byId('tap', HTMLButtonElement), log);
+tempoPanel(socket, {
+  bpm: byId('bpm', HTMLOutputElement),
+  light: byId('beat-light', HTMLElement),
+  tap: byId('tap', HTMLButtonElement),
+  from: byId('tempo-from', HTMLSelectElement),
+  tracked: byId('tracked', HTMLElement),
+  log,
+});
 const meters = meterPanel(socket, byId('sources', HTMLElement), byId('routes', HTMLElement), byId('no-routes', HTMLElement));
 const params = parameterPanel(socket, byId('params', HTMLElement), log);
 // The model's semantic sliders (age, smile...) are parameters too, listed once the server says which it has.

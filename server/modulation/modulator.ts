@@ -175,7 +175,15 @@ export class Modulator {
   /** What the VJ page's meters show: every source, each route's effect, and the VJ's values under the routes. */
   meters(now = this.clock()): ModulationMeters {
     const state = this.store.state;
-    return { beat: this.beat, bpm: state.modulation.bpm, sources: this.sources(state, now), routes: [...this.effects], bases: Object.fromEntries(this.bases) };
+    const tracked = this.trackedTempo(now);
+    return {
+      beat: this.beat,
+      bpm: state.modulation.bpm,
+      sources: this.sources(state, now),
+      routes: [...this.effects],
+      bases: Object.fromEntries(this.bases),
+      tracked: tracked ? { bpm: tracked.bpm, confidence: tracked.confidence } : null,
+    };
   }
 
   /** Each source's current value, 0..1. */

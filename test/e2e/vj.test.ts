@@ -1,6 +1,7 @@
 /**
  * The VJ page (/vj/) in a real browser against the real server: MIDI learn from a MIDI
- * message, soft takeover, the parameter moving with the control, the live meters, tap tempo,
+ * message, soft takeover, the parameter moving with the control, the live meters, tap tempo
+ * and its source,
  * and a visitor (no admin token) being told the page is not theirs. Screenshot:
  * docs/images/vj-page.png (and /tmp/vj-shots).
  *
@@ -125,6 +126,13 @@ describe.skipIf(!chromium)('VJ page', { timeout: 90_000 }, () => {
     expect(a).not.toBe(b);
     expect(await page.locator('#routes canvas.spark').count()).toBe(2);
     expect(await page.locator('#sources canvas.spark').count()).toBe(10);
+
+    // where the tempo comes from: the page's select is the state's modulation.tempoFrom
+    await page.selectOption('#tempo-from', 'audio');
+    await waitUntil('tempoFrom audio', () => server.store.state.modulation.tempoFrom === 'audio');
+    expect(await page.textContent('#tracked')).toMatch(/no beat heard/); // the test server has no audio input
+    await page.selectOption('#tempo-from', 'manual');
+    await waitUntil('tempoFrom manual', () => server.store.state.modulation.tempoFrom === 'manual');
 
     await page.click('#tap');
     await sleep(500);

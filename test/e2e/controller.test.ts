@@ -9,19 +9,13 @@ import { startTestServer } from '../support/server.js';
 import { chromiumPath, launchBrowser, meanDifference, pictureStats, type TestBrowser, type TestPage } from '../support/browser.js';
 import { ensurePagesBuilt } from './pages.js';
 import { readDisplay, sleep, waitForFrames } from './display-hook.js';
+import { waitUntil } from '../support/wait.js';
 
 const chromium = chromiumPath();
 const TABLET = { width: 820, height: 1180 };
 /** Long enough for the face to glide to rest (state.glide is 0.6 s, an exponential follow). */
 const SETTLE_MS = 3000;
 
-async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await sleep(100);
-  }
-}
 
 describe.skipIf(!chromium)('controller page', { timeout: 60_000 }, () => {
   let server: RunningServer;

@@ -19,6 +19,7 @@ import { startTestServer } from '../support/server.js';
 import { sleep } from './display-hook.js';
 import { ensurePagesBuilt } from './pages.js';
 import type { Page } from 'playwright-core';
+import { waitUntil } from '../support/wait.js';
 
 const chromium = chromiumPath();
 const TOKEN = 'e2e-vj-admin-token';
@@ -39,13 +40,6 @@ function installMidiDevice(): void {
 
 const play = (page: Page, bytes: number[]) => page.evaluate((b) => (window as unknown as { __midiDevice: { send(b: number[]): void } }).__midiDevice.send(b), bytes);
 
-async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await sleep(50);
-  }
-}
 
 describe.skipIf(!chromium)('VJ page', { timeout: 90_000 }, () => {
   let server: RunningServer;

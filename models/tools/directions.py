@@ -4,16 +4,16 @@ Two kinds, both linear directions d added to a latent: z' = z + value * d, value
 (each stored vector is already scaled so that +-1 is a strong but still face-like change):
 
   GANSpace (Haerkoenen et al. 2020, "GANSpace: Discovering Interpretable GAN Controls"):
-      sample many z, take the generator's first activations (after the fc / 4x4 block),
-      PCA them, and regress z on the principal-component coordinates, which carries each
+      sample many z, take the generator's first activations (after the fc / 4x4 block; for a
+      style generator its W space, the mapping network's output, as GANSpace does), PCA them, and regress z on the principal-component coordinates, which carries each
       component back to a latent direction. Components are unnamed by nature; each is
       named here by the image property it changes most (brightness, warmth, background,
       left/right balance, contrast, hair tone), measured on faces rendered along it.
   age: ridge-regress the UTKFace age labels on the critic trunk's features of real photos,
       predict the age of many generated faces, and regress that predicted age on z.
 
-The weights come from the training run's checkpoint (--run, default: the run the manifest
-names); before anything else the checkpoint must reproduce the model's reference.json,
+The weights come from the training run's checkpoint (--run, default: the compact checkpoint a
+style model's manifest names, else the run it names); before anything else the checkpoint must reproduce the model's reference.json,
 so directions are never fitted to weights other than the ones the ONNX file holds.
 
   portraits directions --model models/default-face --data data/utk128
@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 from model_files import read_manifest, write_manifest
@@ -55,8 +56,16 @@ def fail(msg: str):
     sys.exit(f"portraits directions: {msg}")
 
 
-def find_checkpoint(model_dir: str, manifest: dict, run: str) -> str:
-    """--run, else the run the manifest records (relative to the repository or the current folder)."""
+def find_checkpoint(model_dir: str, manifest: dict, run: str, checkpoint: str = "") -> str:
+    """--checkpoint, else --run, else the compact checkpoint a style model's manifest records, else
+    the run it records (relative to the repository or the current folder)."""
+    if checkpoint:
+        return checkpoint if os.path.exists(checkpoint) else fail(f"{checkpoint} not found")
+    compact = (manifest.get("training") or {}).get("checkpoint")
+    if not run and compact:
+        for path in (compact, os.path.join(REPO, compact)):
+            if os.path.exists(path):
+                return path
     recorded = (manifest.get("training") or {}).get("run")
     candidates = [run] if run else [p for p in (recorded, recorded and os.path.join(REPO, recorded)) if p]
     for c in candidates:
@@ -69,8 +78,48 @@ def find_checkpoint(model_dir: str, manifest: dict, run: str) -> str:
          "pass --run RUN_DIR (the folder `portraits export --run` was given)")
 
 
+class StyleAsPlain(nn.Module):
+    """A style generator (style_networks.py) seen as the functions here see a plain one: z -> image
+    at truncation 1 without mixing, GANSpace's features in its W space (the mapping network's
+    output, as GANSpace does for StyleGAN), and the shipped model's outputs for reference.json."""
+
+    def __init__(self, g):
+        super().__init__()
+        from export_style import StyleExport
+        self.shipped = StyleExport(g)
+        self.layers = float(g.num_layers())
+
+    def forward(self, z):
+        n = z.shape[0]
+        return self.shipped(z, torch.ones(n, 1), z, torch.full((n, 1), self.layers))
+
+    def early(self, z):
+        return self.shipped.g.mapping(z)
+
+    def reference_output(self, ref: dict):
+        t = lambda k: torch.tensor(ref[k], dtype=torch.float32)
+        return self.shipped(t("z"), t("psi"), t("z_mix"), t("mix_from"))
+
+
+def load_style_networks(ckpt_path: str, manifest: dict):
+    """The compact style checkpoint (models/checkpoints/style-face.pt and its .train.pt, which holds the critic)."""
+    import style_checkpoint
+    from export_style import load_critic, load_generator
+    ck = style_checkpoint.load(ckpt_path, map_location="cpu")
+    if "D" not in ck:
+        fail(f"{style_checkpoint.companion(ckpt_path)} (the critic) is missing beside {ckpt_path}")
+    gen = manifest.get("generator") or fail("the manifest has no generator section")
+    res = int(ck["state"]["res"])
+    if res != gen["resolution"]:
+        fail(f"{ckpt_path} is a {res} px style generator but the manifest says {gen['resolution']} px")
+    g = load_generator(ck)
+    return StyleAsPlain(g).eval(), load_critic(ck), g.z_dim, res
+
+
 def load_networks(ckpt_path: str, manifest: dict):
     ck = torch.load(ckpt_path, map_location="cpu")
+    if "state" in ck and "G_ema" in ck:
+        return load_style_networks(ckpt_path, manifest)
     settings = ck["settings"]
     latent, res = int(settings["latent"]), int(settings["resolution"])
     gen = manifest.get("generator") or fail("the manifest has no generator section")
@@ -88,7 +137,8 @@ def load_networks(ckpt_path: str, manifest: dict):
 
 
 def reference_difference(G: Generator, ref: dict) -> float:
-    out = G(torch.tensor(ref["z"], dtype=torch.float32)).clamp(-1, 1).flatten().double()
+    out = G.reference_output(ref) if hasattr(G, "reference_output") else G(torch.tensor(ref["z"], dtype=torch.float32))
+    out = out.clamp(-1, 1).flatten().double()
     got = out[torch.tensor(ref["image"]["indices"])].numpy()
     return float(np.abs(got - np.array(ref["image"]["values"])).max())
 
@@ -103,7 +153,7 @@ def check_reference(G: Generator, model_dir: str) -> float:
     with open(path) as f:
         ref = json.load(f)
     diff = reference_difference(G, ref)
-    if diff > 1e-3:
+    if diff > 1e-3 and not isinstance(G, StyleAsPlain):  # a style export is always recalibrated (export_style.load_generator)
         recalibrate_batchnorm(G)
         G.eval()
         diff = min(diff, reference_difference(G, ref))
@@ -123,7 +173,10 @@ def batched(fn, x: torch.Tensor, progress: Progress = None):
 
 
 def early_activations(G: Generator, z: torch.Tensor) -> torch.Tensor:
-    """The first block's output (fc -> 4x4 -> batch norm -> ReLU), flattened: GANSpace's feature space."""
+    """The first block's output (fc -> 4x4 -> batch norm -> ReLU), flattened: GANSpace's feature space;
+    for a style generator, its W space."""
+    if isinstance(G, StyleAsPlain):
+        return G.early(z)
     seen = []
     hook = G.bn4.register_forward_hook(lambda _m, _i, out: seen.append(F.relu(out)))
     try:
@@ -318,14 +371,15 @@ def ganspace(G, latent, args, gen):
         vector = dirs[i] * sign * SIGMAS
         chosen[key] = {
             "vector": [round(float(x), 5) for x in vector],
-            "description": f"GANSpace component {i + 1} ({explained[i] * 100:.1f}% of the first layer's variance); "
+            "description": f"GANSpace component {i + 1} ({explained[i] * 100:.1f}% of the variance of the {'W space' if isinstance(G, StyleAsPlain) else 'first layer'}); "
                            f"changes the {about} most ({size:.1f} sd per 2 latent sd).",
             "ends": list(ends),
         }
         component[key] = i
         print(f"component {i + 1} ({explained[i] * 100:.1f}%): {key} ({size:.2f} sd)", file=sys.stderr)
     ordered = dict(sorted(chosen.items(), key=lambda kv: component[kv[0]]))
-    info = {"samples": int(args.samples), "layer": "first block (fc -> 4x4, batch norm, ReLU)",
+    layer = "W space (the mapping network's output)" if isinstance(G, StyleAsPlain) else "first block (fc -> 4x4, batch norm, ReLU)"
+    info = {"samples": int(args.samples), "layer": layer,
             "explainedVariance": [round(e, 4) for e in explained],
             "named": {name: component[name] + 1 for name in ordered}}
     return ordered, info
@@ -337,6 +391,8 @@ def main(argv=None):
     ap.add_argument("--model", required=True, help="generator model folder (made by `portraits export`)")
     ap.add_argument("--data", required=True, help="the UTKFace-curated training set (images.npy + index.json with ages)")
     ap.add_argument("--run", default="", help="training run folder with checkpoint.pt (default: the one the manifest names)")
+    ap.add_argument("--checkpoint", default="",
+                    help="a style model's compact checkpoint (default: the one its manifest names, e.g. models/checkpoints/style-face.pt)")
     ap.add_argument("--samples", type=int, default=10000, help="latents for the PCA (default: %(default)s)")
     ap.add_argument("--candidates", type=int, default=12,
                     help="principal components considered for naming (default: %(default)s)")
@@ -357,7 +413,7 @@ def main(argv=None):
     model_dir = args.model.rstrip("/")
     manifest = read_manifest(model_dir)
     started = time.time()
-    ckpt = find_checkpoint(model_dir, manifest, args.run)
+    ckpt = find_checkpoint(model_dir, manifest, args.run, args.checkpoint)
     G, D, latent, res = load_networks(ckpt, manifest)
     diff = check_reference(G, model_dir)
     print(f"{ckpt} reproduces {model_dir}/reference.json (max difference {diff:.2g})", file=sys.stderr)

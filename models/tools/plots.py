@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """[N,3,H,W] in [-1,1] -> [N,H,W,3] uint8 RGB."""
-    x = ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    x = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     return x.permute(0, 2, 3, 1).contiguous().numpy()
 
 

@@ -254,7 +254,7 @@ def recalibrate_batchnorm(G: StyleGenerator, batches: int = 64, batch_size: int 
     G.train()
     with torch.no_grad():
         for _ in range(batches):
-            G(torch.randn(batch_size, G.z_dim, generator=gen))
+            G(torch.randn(batch_size, G.z_dim, generator=gen).to(G.w_avg.device))
     G.train(was)
     for m in G.modules():
         if isinstance(m, nn.BatchNorm2d):

@@ -32,14 +32,15 @@ def diff_augment(x: torch.Tensor) -> torch.Tensor:
     n = x.shape[0]
     # Colour at a quarter of DiffAugment's published strength: at full strength the
     # critic here could not tell blobs from faces and the generator collapsed.
-    x = x + (torch.rand(n, 1, 1, 1) - 0.5) * 0.25  # brightness
+    dev = x.device  # the same on the CPU and on a GPU (train_style.py --device)
+    x = x + (torch.rand(n, 1, 1, 1, device=dev) - 0.5) * 0.25  # brightness
     mean = x.mean(dim=1, keepdim=True)
-    x = (x - mean) * (1 + (torch.rand(n, 1, 1, 1) - 0.5) * 0.5) + mean  # saturation
+    x = (x - mean) * (1 + (torch.rand(n, 1, 1, 1, device=dev) - 0.5) * 0.5) + mean  # saturation
     h, w = x.shape[2:]
     sh, sw = max(1, h // 8), max(1, w // 8)
-    ty = torch.randint(-sh, sh + 1, (n, 1, 1))
-    tx = torch.randint(-sw, sw + 1, (n, 1, 1))
-    gy, gx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    ty = torch.randint(-sh, sh + 1, (n, 1, 1), device=dev)
+    tx = torch.randint(-sw, sw + 1, (n, 1, 1), device=dev)
+    gy, gx = torch.meshgrid(torch.arange(h, device=dev), torch.arange(w, device=dev), indexing="ij")
     gy = torch.clamp(gy[None] + ty + 1, 0, h + 1)
     gx = torch.clamp(gx[None] + tx + 1, 0, w + 1)
     padded = F.pad(x, [1, 1, 1, 1])

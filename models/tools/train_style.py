@@ -57,7 +57,7 @@ def write_holdout(path: str, files: list, data: str) -> None:
 
 
 def pack_state(model: torch.nn.Module, dtype=torch.float16) -> dict:
-    return {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    return {k: (v.to(dtype) if v.is_floating_point() else v).cpu() for k, v in model.state_dict().items()}
 
 
 def unpack_state(model: torch.nn.Module, state: dict, strict=True):
@@ -74,7 +74,7 @@ def pack_adam(opt: torch.optim.Adam, model: torch.nn.Module) -> dict:
             st = opt.state.get(p)
             if st:
                 # The first moment (beta1 0.5) forgets within a few steps: not worth its megabytes.
-                out[names[id(p)]] = {"step": float(st["step"]), "v": st["exp_avg_sq"].to(torch.bfloat16)}
+                out[names[id(p)]] = {"step": float(st["step"]), "v": st["exp_avg_sq"].to(torch.bfloat16).cpu()}
     return out
 
 
@@ -86,7 +86,7 @@ def unpack_adam(opt: torch.optim.Adam, model: torch.nn.Module, packed: dict) -> 
         if st is None or st["v"].shape != p.shape:
             continue
         opt.state[p] = {"step": torch.tensor(st["step"]), "exp_avg": torch.zeros_like(p),
-                        "exp_avg_sq": st["v"].float()}
+                        "exp_avg_sq": st["v"].float().to(p.device)}
         restored += 1
     return restored
 
@@ -128,9 +128,20 @@ def main(argv=None):
     ap.add_argument("--checkpoint-minutes", type=float, default=5,
                     help="minutes between checkpoints (default: %(default)s)")
     ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                    help="where to train: this machine's CPU, or a CUDA GPU (models/tools/device/train-style-gpu.sh "
+                         "runs it on a lent GPU machine); the checkpoint is the same either way (default: %(default)s)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("portraits train: --device cuda but torch sees no CUDA GPU here")
+        # TF32 matrix units: about 8x the fp32 rate on Ampere and later, precision a GAN does not miss.
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.data, "index.json")) as f:
         names = [e["file"] for e in json.load(f)]
@@ -163,11 +174,13 @@ def main(argv=None):
         print(f"grew to {args.resolution}px at {state['images']} images", file=sys.stderr)
     res = state["res"]
     for m in (G, G_ema, D):
-        m.to(memory_format=torch.channels_last)
+        m.to(device=device, memory_format=torch.channels_last)
     G_ema.requires_grad_(False)
     opt_g, opt_d = make_optimizers(G, D, args.lr)
     if ck:
-        rg, rd = unpack_adam(opt_g, G, ck["opt_g"]), unpack_adam(opt_d, D, ck["opt_d"])
+        # A checkpoint packed to travel to a GPU machine (device_data.py checkpoint) leaves the
+        # moments behind; Adam's second moments (beta2 0.99) settle again within a few hundred steps.
+        rg, rd = unpack_adam(opt_g, G, ck.get("opt_g", {})), unpack_adam(opt_d, D, ck.get("opt_d", {}))
         print(f"resumed at step {state['step']}, {state['images']:,} images, {state['seconds'] / 3600:.2f} h "
               f"(Adam moments for {rg} G and {rd} D tensors)", file=sys.stderr)
     random.seed(args.seed + state["step"])
@@ -179,7 +192,7 @@ def main(argv=None):
         json.dump({"seed": HOLDOUT_SEED, "files": holdout_files}, f)
     os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint)), exist_ok=True)
     write_holdout(holdout_file(args.checkpoint), holdout_files, os.path.relpath(os.path.abspath(args.data)))
-    data = load_data(args.data, res)[torch.from_numpy(train_idx)]
+    data = load_data(args.data, res)[torch.from_numpy(train_idx)].to(device)
     n = data.shape[0]
 
     settings = {k: v for k, v in vars(args).items() if k != "resume"}
@@ -191,12 +204,12 @@ def main(argv=None):
                                      "skip RGB outputs, FastGAN skip-layer excitation; DCGAN-style critic, minibatch stddev"})
     with open(os.path.join(args.out, "settings.json"), "w") as f:
         json.dump(settings, f, indent=2)
-    print(f"training {res}px on {n:,} photos ({len(holdout_files)} held out): G {count_params(G):,} params, "
+    print(f"training {res}px on {n:,} photos on {device} ({len(holdout_files)} held out): G {count_params(G):,} params, "
           f"{gflops_per_image(G):.2f} GFLOP/image; D {count_params(D):,} params; {args.minutes:.0f} min",
           file=sys.stderr)
 
-    fixed_z = torch.randn(64, G.z_dim, generator=torch.Generator().manual_seed(1234))
-    session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "from_images": state["images"], "res": res}
+    fixed_z = torch.randn(64, G.z_dim, generator=torch.Generator().manual_seed(1234)).to(device)
+    session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "from_images": state["images"], "res": res, "device": args.device}
     state["sessions"].append(session)
     stop = StopFlag()
 
@@ -217,8 +230,8 @@ def main(argv=None):
         save_curves(state["history"], os.path.join(args.out, "loss.png"))
 
     def reals(b, alpha):
-        x = data[torch.randint(0, n, (b,))].float().div_(127.5).sub_(1.0)
-        flip = torch.rand(b) < 0.5
+        x = data[torch.randint(0, n, (b,), device=device)].float().div_(127.5).sub_(1.0)
+        flip = torch.rand(b, device=device) < 0.5
         x[flip] = x[flip].flip(3)
         if alpha < 1.0:  # while the critic's new input fades in, reals are blended the same way
             low = F.interpolate(F.avg_pool2d(x, 2), scale_factor=2, mode="nearest")
@@ -226,10 +239,10 @@ def main(argv=None):
         return x.contiguous(memory_format=torch.channels_last)
 
     def fakes(b):
-        z = torch.randn(b, G.z_dim)
+        z = torch.randn(b, G.z_dim, device=device)
         ws = G.ws(z)
         if args.mix > 0 and random.random() < args.mix:  # style mixing: two w's, a random crossover layer
-            ws2 = G.ws(torch.randn(b, G.z_dim))
+            ws2 = G.ws(torch.randn(b, G.z_dim, device=device))
             cut = random.randint(1, ws.shape[1] - 1)
             ws = torch.cat([ws[:, :cut], ws2[:, cut:]], dim=1)
         with torch.no_grad():

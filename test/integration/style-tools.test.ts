@@ -2,11 +2,12 @@
  * The style generator's tools end to end through the real CLI, on synthetic data: train 2
  * steps (models/tools/train_style.py), export (generator with truncation and mixing inputs,
  * critic), and find the tablet's semantic directions on it (models/tools/directions.py reads
- * the compact checkpoint the manifest names and works in the W space). The synthetic photos'
- * "age" is how bright their blob is, so even an untrained critic's features can predict it.
+ * the compact checkpoint the manifest names and works in the W space); and rehearse the GPU
+ * training run (models/tools/device/) on the CPU. The synthetic photos' "age" is how bright
+ * their blob is, so even an untrained critic's features can predict it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,5 +81,30 @@ describe.skipIf(pythonProblem !== null)('style generator: train -> export -> dir
     const info = (manifest.metrics as Record<string, { ganspace?: { layer?: string }; checkpoint?: string }>).directions!;
     expect(info.ganspace?.layer).toMatch(/W space/);
     expect(info.checkpoint).toMatch(/style-test\.pt$/);
+  }, 600_000);
+
+  it('rehearses the GPU run on the CPU: pack, resume without the optimiser moments, return in parts, restore', () => {
+    const checkpoint = join(tmp, 'ck', 'style-test.pt');
+    const packed = join(tmp, 'device');
+    const py = (...args: string[]) => spawnSync(pythonPath(), [join(ROOT, 'models/tools/device_data.py'), ...args], { cwd: ROOT, encoding: 'utf8' });
+    let r = py('pack', '--data', join(tmp, 'data'), '--out', join(packed, 'utk64.npz'));
+    expect(r.status, r.stderr).toBe(0);
+    r = py('checkpoint', '--checkpoint', checkpoint, '--out', join(packed, 'style-face.pt'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).images).toBe(8); // 2 steps of 4
+    const out = join(tmp, 'returned');
+    mkdirSync(out, { recursive: true });
+    const env = { ...process.env, DEVICE: 'cpu', MAX_STEPS: '1', BATCH: '4', MINUTES: '5', OUT: out, PACKED: packed, PYTHON: pythonPath() };
+    const run = spawnSync('bash', [join(ROOT, 'models/tools/device/train-style-gpu.sh')], { cwd: ROOT, encoding: 'utf8', env });
+    expect(run.status, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/resumed at step 2, 8 images,.*Adam moments for 0 G and 0 D/s);
+    const back = readdirSync(out).sort();
+    expect(back).toEqual(expect.arrayContaining(['style-face.pt', 'style-face.train.pt.part-aa']));
+    for (const f of back) expect(statSync(join(out, f)).size, f).toBeLessThanOrEqual(16 * 1024 * 1024);
+    const restored = join(tmp, 'restored');
+    const restore = spawnSync('bash', [join(ROOT, 'models/tools/device/restore.sh'), out], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CHECKPOINTS: restored } });
+    expect(restore.status, restore.stderr).toBe(0);
+    expect(restore.stdout).toMatch(/returned checkpoint: 12 images/);
+    expect(readdirSync(restored).sort()).toEqual(['style-face.pt', 'style-face.train.pt']);
   }, 600_000);
 });

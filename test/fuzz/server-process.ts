@@ -81,7 +81,7 @@ export async function startServerProcess(extraEnv: Record<string, string> = {}):
     get exit() {
       return exit;
     },
-    state: () => fetchState(url),
+    state: () => fetchState(url, ADMIN_TOKEN),
     frames: () => frames,
     async stop() {
       display.close();

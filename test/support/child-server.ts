@@ -1,11 +1,28 @@
 /** What tests that run the server as a child process (fuzz, faults, cluster nodes) share. */
 import type { ChildProcess } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import type { Readable } from 'node:stream';
 import { StateSchema, type LiveState } from '../../common/state.js';
 
-/** The live state as the server's `GET /api/state` serves it, checked against the schema. */
-export async function fetchState(url: string): Promise<{ state: LiveState; version: number }> {
-  const body = (await (await fetch(`${url}/api/state`)).json()) as { state: unknown; version: number };
+/**
+ * The live state as the server's `GET /api/state` serves it to the VJ, checked against the
+ * schema. `adminToken`: the server's, where it has one (without it, a reader is a visitor and
+ * gets the state without the VJ's instruments). The token is sent from 127.0.0.2, another
+ * loopback address than the tests' clients use: a fuzz test that sends wrong tokens on purpose
+ * gets its own address refused for a while, and the checker must still read.
+ */
+export async function fetchState(url: string, adminToken?: string): Promise<{ state: LiveState; version: number }> {
+  const text = await new Promise<string>((resolve, reject) => {
+    const headers: Record<string, string> = adminToken ? { authorization: `Bearer ${adminToken}` } : {};
+    const req = httpGet(`${url}/api/state`, { headers, ...(adminToken ? { localAddress: '127.0.0.2' } : {}) }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (data += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(data) : reject(new Error(`GET /api/state answered ${res.statusCode}: ${data.slice(0, 200)}`))));
+    });
+    req.on('error', reject);
+  });
+  const body = JSON.parse(text) as { state: unknown; version: number };
   return { state: StateSchema.parse(body.state), version: body.version };
 }
 

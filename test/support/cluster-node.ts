@@ -119,7 +119,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     get exit() {
       return exit;
     },
-    state: () => fetchState(url),
+    state: () => fetchState(url, opts.env?.PORTRAITS_ADMIN_TOKEN),
     waitForLog(pattern, timeoutMs = 15_000) {
       const found = logs.find((l) => pattern.test(String(l.msg)));
       if (found) return Promise.resolve(found);

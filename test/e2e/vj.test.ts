@@ -140,6 +140,15 @@ describe.skipIf(!chromium)('VJ page', { timeout: 90_000 }, () => {
     expect(errors).toEqual([]);
   });
 
+  it('fits a portrait tablet without sideways scrolling (it is the tablet\'s admin view too)', async () => {
+    await page.setViewportSize({ width: 820, height: 1180 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await page.isVisible('#tap')).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/vj-tablet.png` });
+    await page.setViewportSize({ width: 1600, height: 1000 });
+  });
+
   it('tells a visitor without the admin token that the page is not theirs', async () => {
     const visitor = await browser.context.newPage();
     await visitor.goto(`${server.url}/vj/`);

@@ -58,10 +58,12 @@ def _quality(folder: str, m: dict) -> list:
         return ["## Quality evidence", "",
                 f"Not evaluated yet: run `npx portraits evaluate --model {folder} --data DATA_DIR`.", ""]
     face, nov, div = q.get("faceRate", {}), q.get("novelty", {}), q.get("diversity", {})
-    lines = ["## Quality evidence", "",
-             f"Measured by `portraits evaluate` on {q.get('evaluatedAt', '?')} from generator.onnx "
-             f"(onnxruntime-node), latents from seeds 0..{q.get('samples', '?') - 1 if isinstance(q.get('samples'), int) else '?'} "
-             "through common/latent.ts seedToLatent.", ""]
+    lines = ["## Quality evidence", ""]
+    # `evaluate --only-judge` writes the judge alone: no face rate, novelty or sample count to speak of.
+    if q.get("evaluatedAt"):
+        lines += [f"Measured by `portraits evaluate` on {q['evaluatedAt']} from generator.onnx "
+                  f"(onnxruntime-node), latents from seeds 0..{q.get('samples', '?') - 1 if isinstance(q.get('samples'), int) else '?'} "
+                  "through common/latent.ts seedToLatent.", ""]
     lines += _judge(q.get("judge"))
     if face:
         lines += ["### Face rate", "",

@@ -4,7 +4,7 @@
  * not inside the matrix itself. Derived from the schema, so a new numeric parameter is
  * modulatable by itself.
  */
-import { liveParameters, parameterPatch, readParameter } from './parameters.js';
+import { liveParameters, readParameter } from './parameters.js';
 import type { LiveState } from './state.js';
 
 export interface ModTarget {
@@ -27,11 +27,6 @@ export function modulationTarget(path: string): ModTarget | undefined {
 /** A target's value in a state. */
 export function readTarget(state: Readonly<LiveState>, path: string): number {
   return Number(readParameter(state, path));
-}
-
-/** The patch that sets targets to values (one level deep, as patches are). */
-export function targetPatch(values: ReadonlyMap<string, number>): Record<string, unknown> {
-  return parameterPatch(values);
 }
 
 /** Why the matrix names a target it cannot drive (with the valid ones), or null. */

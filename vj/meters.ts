@@ -4,7 +4,7 @@
  */
 import { MOD_SOURCES, type ModulationMeters, type Route } from '../common/modulation.js';
 import type { PageSocket } from '../common/socket-client.js';
-import type { LiveState, PageState } from '../common/state.js';
+import type { PageState } from '../common/state.js';
 
 /** Samples kept per sparkline: 6 s at the stream's 15 a second. */
 const HISTORY = 90;
@@ -72,7 +72,7 @@ export function meterPanel(socket: PageSocket, sourcesEl: HTMLElement, routesEl:
   let last: ModulationMeters | null = null;
 
   socket.on('state', (next: PageState) => {
-    const now = (next as Partial<LiveState>).modulation?.routes;
+    const now = next.modulation?.routes;
     if (!now || JSON.stringify(now) === JSON.stringify(routes)) return;
     routes = now;
     routesEl.replaceChildren();

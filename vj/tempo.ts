@@ -4,7 +4,7 @@
  * tracker hears in the audio.
  */
 import type { PageSocket } from '../common/socket-client.js';
-import type { LiveState, PageState } from '../common/state.js';
+import type { PageState } from '../common/state.js';
 
 export interface TempoElements {
   bpm: HTMLOutputElement;
@@ -17,7 +17,7 @@ export interface TempoElements {
 
 export function tempoPanel(socket: PageSocket, { bpm, light, tap, from, tracked, log }: TempoElements): void {
   socket.on('state', (next: PageState) => {
-    const m = (next as Partial<LiveState>).modulation;
+    const m = next.modulation;
     if (!m) return;
     bpm.value = m.bpm.toFixed(1);
     if (document.activeElement !== from) from.value = m.tempoFrom;

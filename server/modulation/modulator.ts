@@ -20,7 +20,8 @@ import { applyCurve, beatPulse, follow, lfoValue, type ModSource, type Modulatio
 import { modulatedValue } from '../../common/modulation.js';
 import { BeatTracker, beatFraction, type BeatEstimate } from '../audio/beat-tracker.js';
 import type { BeatClock, StateSnapshot } from '../stages/stage.js';
-import { modulationTarget, readTarget, targetPatch } from '../../common/modulation-targets.js';
+import { modulationTarget, readTarget } from '../../common/modulation-targets.js';
+import { parameterPatch } from '../../common/parameters.js';
 import { mergeState, type LiveState, type StatePatch } from '../../common/state.js';
 import { logger } from '../log.js';
 import type { Source, Store } from '../store.js';
@@ -164,7 +165,7 @@ export class Modulator {
   /** `state` with every routed parameter at the value the VJ set (its base): what a preset saves. */
   unmodulated(state: Readonly<LiveState>): Readonly<LiveState> {
     if (this.bases.size === 0) return state;
-    return mergeState(state as LiveState, targetPatch(this.bases) as StatePatch);
+    return mergeState(state as LiveState, parameterPatch(this.bases) as StatePatch);
   }
 
   /** The beat position (beats since start), for the VJ page and tests. */
@@ -245,7 +246,7 @@ export class Modulator {
       if (Math.abs(base - readTarget(state, path)) > EPSILON) patch.set(path, base);
     }
     if (patch.size === 0) return;
-    const ack = this.store.apply(targetPatch(patch), 'system', MODULATION_ORIGIN);
+    const ack = this.store.apply(parameterPatch(patch), 'system', MODULATION_ORIGIN);
     if (ack.ok) for (const [path, value] of patch) this.written.set(path, value);
     else log.warn({ error: ack.error }, 'modulated values refused');
   }

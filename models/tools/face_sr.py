@@ -179,3 +179,38 @@ def detail(x: torch.Tensor) -> torch.Tensor:
     luma = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]).unsqueeze(1)
     lap = torch.tensor([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=x.dtype).view(1, 1, 3, 3)
     return F.conv2d(luma, lap).pow(2).mean(dim=(1, 2, 3))
+
+
+# --- the stack's own inputs: a base generator's face, enlarged as the frame path enlarges it ---
+
+def base_pair(photo: np.ndarray, base: int, rng: np.random.RandomState = None) -> tuple:
+    """A real photo (uint8 HWC RGB, any size) -> (hr, lr): the photo at the stage's output size
+    (4 x base) and the photo as a `base` px generator draws it (shrunk to base px the way the
+    generator's training photos were, by area; with rng, sometimes blurred first or shrunk
+    another way, with faint noise), both uint8. The network's input is `lr` enlarged 2x by
+    enlarge() below, which is what the live frame path hands the stage."""
+    side = 4 * base
+    hr = photo if photo.shape[0] == side else cv2.resize(photo, (side, side), interpolation=cv2.INTER_CUBIC)
+    img = hr.astype(np.float32)
+    method = cv2.INTER_AREA
+    if rng is not None:
+        if rng.rand() < 0.4:
+            k = _gaussian_kernel(rng.uniform(0.5, 2.0))
+            img = cv2.sepFilter2D(img, -1, k, k, borderType=cv2.BORDER_REFLECT)
+        if rng.rand() < 0.2:
+            method = [cv2.INTER_LINEAR, cv2.INTER_CUBIC][rng.randint(2)]
+    lr = cv2.resize(img, (base, base), interpolation=method)
+    if rng is not None and rng.rand() < 0.3:
+        lr = lr + rng.normal(0, rng.uniform(0.5, 2.5), lr.shape).astype(np.float32)
+    return np.ascontiguousarray(hr), np.clip(np.round(lr), 0, 255).astype(np.uint8)
+
+
+def enlarge(x: torch.Tensor) -> torch.Tensor:
+    """2x linear enlargement with half-pixel centres: onnxruntime's Resize (mode linear) that
+    the server's dream stage and face stage use (server/dream/image-ops.ts) does the same."""
+    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+
+
+def shrink(x: torch.Tensor, factor: int) -> torch.Tensor:
+    """Area shrink by an integer factor (average of factor x factor blocks)."""
+    return F.avg_pool2d(x, factor)

@@ -13,6 +13,15 @@ frequency energy) relative to the original, for the network and for plain bicubi
   /usr/bin/python3 models/tools/train_face_sr.py --data data/utk200 \
       --holdout models/checkpoints/style-face.holdout.json --checkpoint models/checkpoints/face-sr.pt \
       --out runs/face-sr --minutes 60 [--resume]
+
+With --base 64 it is trained for the stack instead: the live stage gets the 64 px base face
+enlarged linearly to 128 px (what the dream stage hands on) and must make 256 px of it, so
+the pairs are the photo at 256 px and the same photo shrunk to 64 (by area, as the
+generator's training photos were) and enlarged to 128. With --generator (a style checkpoint)
+part of each batch is that generator's own faces: no original exists for them, so the critic
+judges them against real photos and, shrunk back to 64 px, they must stay the generator's
+face (--consistency): the stage learns to repair the generator's faults rather than sharpen
+them, the failure measured on the older default (see the README's face stage notes).
 """
 import argparse
 import copy
@@ -26,7 +35,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from face_sr import DarknetFeatures, FaceSR, PatchCritic, degrade, detail, gflops, to_tensor
+from face_sr import DarknetFeatures, FaceSR, PatchCritic, base_pair, degrade, detail, enlarge, gflops, shrink, to_tensor
 from progress import Progress
 from run_control import Every, StopFlag
 
@@ -87,10 +96,26 @@ def main(argv=None):
     ap.add_argument("--checkpoint-minutes", type=float, default=5,
                     help="minutes between checkpoints (default: %(default)s)")
     ap.add_argument("--seed", type=int, default=0, help="random seed of the weights (default: %(default)s)")
+    ap.add_argument("--base", type=int, default=0,
+                    help="train the stack's face stage for a base generator of this many px (e.g. 64): pairs are the "
+                         "photo at 4x that size and the photo shrunk to it and enlarged 2x, the stage's live input; "
+                         "0: plain x2 on the photos at their own size (default: %(default)s, or the checkpoint's)")
+    ap.add_argument("--generator", default="",
+                    help="a style checkpoint (e.g. models/checkpoints/style-face.pt) whose own faces join the training "
+                         "with --base: the critic judges them lifted against real photos, and shrunk back they must "
+                         "stay the generator's face, so the stage repairs its faults instead of sharpening them")
+    ap.add_argument("--generated", type=float, default=0.5,
+                    help="share of each batch that is the generator's faces, with --generator (default: %(default)s)")
+    ap.add_argument("--consistency", type=float, default=1.0,
+                    help="weight of L1 between a lifted generated face shrunk back and the face (default: %(default)s)")
     ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     args = ap.parse_args(argv)
-    if args.crop % 2:
-        sys.exit("portraits train: --crop must be even")
+    if args.crop % 4:
+        sys.exit("portraits train: --crop must be a multiple of 4")
+    if args.generator and not os.path.exists(args.generator):
+        sys.exit(f"portraits train: --generator {args.generator} does not exist")
+    if not 0 <= args.generated < 1:
+        sys.exit("portraits train: --generated must be at least 0 and below 1")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -109,6 +134,11 @@ def main(argv=None):
     size = data.shape[1]
     if args.crop > size:
         sys.exit(f"portraits train: --crop {args.crop} is larger than the photos ({size} px)")
+    base = args.base
+    if base and args.crop > 4 * base:
+        sys.exit(f"portraits train: --crop {args.crop} is larger than the stage's output ({4 * base} px at --base {base})")
+    if args.generator and not base:
+        sys.exit("portraits train: --generator needs --base (the generator's size)")
 
     state = {"step": 0, "images": 0, "seconds": 0.0, "history": [], "sessions": []}
     net = FaceSR(args.channels, args.blocks)
@@ -120,6 +150,9 @@ def main(argv=None):
         ck = torch.load(args.checkpoint)
         state = ck["state"]
         net = FaceSR(ck["settings"]["channels"], ck["settings"]["blocks"])
+        if int(ck["settings"].get("base", 0)) != args.base and args.base:
+            sys.exit(f"portraits train: {args.checkpoint} was trained with --base {ck['settings'].get('base', 0)}, not {args.base}")
+        args.base = int(ck["settings"].get("base", 0))
         unpack(net, ck["net"])
         unpack(critic, ck["critic"])
     ema = copy.deepcopy(net).eval().requires_grad_(False)
@@ -131,26 +164,48 @@ def main(argv=None):
         opt_g.load_state_dict(ck["opt_g"])
         opt_d.load_state_dict(ck["opt_d"])
     features = DarknetFeatures(args.darknet, depth=6) if args.perceptual > 0 else None
+    generator = None
+    if args.generator:
+        from judge_checkpoint import load_ema as load_generator
+        generator, generator_images = load_generator(args.generator)
+        if generator.max_res != base:
+            sys.exit(f"portraits train: {args.generator} makes {generator.max_res} px faces, not --base {base}")
 
     settings = {"channels": net.channels, "blocks": net.blocks, "crop": args.crop, "batch": args.batch, "lr": args.lr,
                 "perceptual": args.perceptual, "adversarial": args.adversarial, "data": args.data,
                 "photo_size": int(size), "training_photos": int(len(train_idx)), "held_out": int(len(held_idx)),
-                "gflop_at_128": round(gflops(net, 128), 2), "params": sum(p.numel() for p in net.parameters())}
+                "gflop_at_128": round(gflops(net, 128), 2), "params": sum(p.numel() for p in net.parameters()),
+                "base": base, **({"generator": args.generator, "generator_images": generator_images,
+                                  "generated": args.generated, "consistency": args.consistency} if generator is not None else {})}
     with open(os.path.join(args.out, "settings.json"), "w") as f:
         json.dump(settings, f, indent=2)
     print(f"face stage: {settings['params']:,} params, {settings['gflop_at_128']} GFLOP at 128 -> 256 px; "
-          f"{len(train_idx):,} photos at {size} px ({len(held_idx)} held out); {args.minutes:.0f} min", file=sys.stderr)
+          f"{len(train_idx):,} photos at {size} px ({len(held_idx)} held out); "
+          + (f"lifts a {base} px base enlarged to {2 * base} px to {4 * base} px; " if base else "x2 at the photos' size; ")
+          + (f"{args.generated:.0%} of each batch {args.generator}'s faces; " if generator else "")
+          + f"{args.minutes:.0f} min", file=sys.stderr)
 
     # Validation: held-out photos, shrunk the plain way (area), so the figures compare across sessions.
-    val_hr = np.stack([data[i] for i in held_idx[:VALIDATION]])
-    val_hr = val_hr[:, : size // 2 * 2, : size // 2 * 2]
-    val_lr = np.stack([cv2.resize(im, (im.shape[1] // 2, im.shape[0] // 2), interpolation=cv2.INTER_AREA) for im in val_hr])
-    val_hr_t, val_lr_t = to_tensor(val_hr), to_tensor(val_lr)
+    if base:
+        pairs = [base_pair(data[i], base) for i in held_idx[:VALIDATION]]
+        val_hr_t, val_small = to_tensor(np.stack([p[0] for p in pairs])), to_tensor(np.stack([p[1] for p in pairs]))
+        val_lr_t, scale = enlarge(val_small), 4
+    else:
+        val_hr = np.stack([data[i] for i in held_idx[:VALIDATION]])
+        val_hr = val_hr[:, : size // 2 * 2, : size // 2 * 2]
+        val_small = to_tensor(np.stack([cv2.resize(im, (im.shape[1] // 2, im.shape[0] // 2), interpolation=cv2.INTER_AREA)
+                                        for im in val_hr]))
+        val_hr_t, val_lr_t, scale = to_tensor(val_hr), val_small, 2
+    val_gen = None
+    if generator is not None:
+        with torch.no_grad():
+            val_gen = generator(torch.randn(6, generator.z_dim, generator=torch.Generator().manual_seed(1)),
+                                psi=0.8).clamp(-1, 1)
 
     def validate():
         with torch.no_grad():
             sr = ema(val_lr_t).clamp(-1, 1)
-            bic = F.interpolate(val_lr_t, scale_factor=2, mode="bicubic", align_corners=False).clamp(-1, 1)
+            bic = F.interpolate(val_small, scale_factor=scale, mode="bicubic", align_corners=False).clamp(-1, 1)
             ref = detail(val_hr_t).mean()
             return {"l1": float((sr - val_hr_t).abs().mean()), "l1_bicubic": float((bic - val_hr_t).abs().mean()),
                     "detail": float(detail(sr).mean() / ref), "detail_bicubic": float(detail(bic).mean() / ref)}, sr, bic
@@ -161,6 +216,13 @@ def main(argv=None):
         for i in range(6):
             row = [bic[i], sr[i], val_hr_t[i]]
             rows.append(torch.cat(row, dim=2))
+        if val_gen is not None:  # the generator's own faces: bicubic, lifted, and (no original) lifted again shrunk
+            with torch.no_grad():
+                lifted = ema(enlarge(val_gen)).clamp(-1, 1)
+                bic_gen = F.interpolate(val_gen, scale_factor=4, mode="bicubic", align_corners=False).clamp(-1, 1)
+            for i in range(len(val_gen)):
+                back = F.interpolate(shrink(lifted[i:i + 1], 4), scale_factor=4, mode="nearest")[0]
+                rows.append(torch.cat([bic_gen[i], lifted[i], back], dim=2))
         grid = torch.cat(rows, dim=1).add(1).mul(127.5).clamp(0, 255).byte().permute(1, 2, 0).numpy()
         path = os.path.join(args.out, "samples", f"{state['step']:06d}.png")
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -182,7 +244,49 @@ def main(argv=None):
                     "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "state": state, "settings": settings}, tmp)
         os.replace(tmp, args.checkpoint)
 
+    n_generated = int(round(args.batch * args.generated)) if generator is not None else 0
+
+    def base_batch(n):
+        """n pairs of aligned crops: the stage's input (2 x base scale) and the photo (4 x base)."""
+        idx = train_idx[rng.randint(0, len(train_idx), n)]
+        hr, small = [], []
+        for i in idx:
+            photo = data[i] if rng.rand() < 0.5 else data[i][:, ::-1]
+            h, s_ = base_pair(np.ascontiguousarray(photo), base, rng)
+            hr.append(h)
+            small.append(s_)
+        big, lr = to_tensor(np.stack(hr)), enlarge(to_tensor(np.stack(small)))
+        crops_lr, crops_hr = [], []
+        for k, (y, x) in enumerate(crop_corners(n)):
+            crops_hr.append(big[k, :, y:y + args.crop, x:x + args.crop])
+            crops_lr.append(lr[k, :, y // 2:(y + args.crop) // 2, x // 2:(x + args.crop) // 2])
+        return torch.stack(crops_lr), torch.stack(crops_hr)
+
+    def crop_corners(n):
+        """Top-left corners of crops at the output's scale, multiples of 4 so they align at the base's."""
+        cells = (4 * base - args.crop) // 4 + 1
+        return [(4 * int(a), 4 * int(b)) for a, b in rng.randint(0, cells, (n, 2))]
+
+    def generated_batch(n):
+        """n crops of the generator's faces as the stage's input, and the same crops at the base's own size."""
+        with torch.no_grad():
+            z = torch.randn(n, generator.z_dim, generator=torch_rng)
+            psi = float(torch.empty(()).uniform_(0.5, 1.0, generator=torch_rng))  # one truncation per batch
+            faces = generator(z, psi=psi).clamp(-1, 1)
+        flip = torch.rand(n, generator=torch_rng) < 0.5
+        faces = torch.where(flip.view(-1, 1, 1, 1), faces.flip(3), faces)
+        lr = enlarge(faces)
+        crops_lr, crops_base = [], []
+        for k, (y, x) in enumerate(crop_corners(n)):
+            crops_lr.append(lr[k, :, y // 2:(y + args.crop) // 2, x // 2:(x + args.crop) // 2])
+            crops_base.append(faces[k, :, y // 4:(y + args.crop) // 4, x // 4:(x + args.crop) // 4])
+        return torch.stack(crops_lr), torch.stack(crops_base)
+
+    torch_rng = torch.Generator().manual_seed(args.seed + int(time.time()) % 100000)
+
     def batch():
+        if base:
+            return base_batch(args.batch - n_generated)
         idx = train_idx[rng.randint(0, len(train_idx), args.batch)]
         hr, lr = [], []
         for i in idx:
@@ -212,16 +316,21 @@ def main(argv=None):
         lr_img, hr_img = batch()
         adversarial = args.adversarial > 0 and state["step"] >= args.adversarial_after
         sr = net(lr_img)
+        # The generator's faces have no original: only the critic and their own picture (shrunk back) guide them.
+        gen_lr, gen_base = generated_batch(n_generated) if n_generated else (None, None)
+        sr_gen = net(gen_lr) if gen_lr is not None else None
+        fakes = sr if sr_gen is None else torch.cat([sr, sr_gen])
         loss_d = torch.zeros(())
         if adversarial:
-            loss_d = F.softplus(critic(sr.detach())).mean() + F.softplus(-critic(hr_img)).mean()
+            loss_d = F.softplus(critic(fakes.detach())).mean() + F.softplus(-critic(hr_img)).mean()
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
         loss_pix = F.l1_loss(sr, hr_img)
         loss_perc = perceptual(sr, hr_img) if features is not None else torch.zeros(())
-        loss_adv = F.softplus(-critic(sr)).mean() if adversarial else torch.zeros(())
-        loss = loss_pix + args.perceptual * loss_perc + args.adversarial * loss_adv
+        loss_adv = F.softplus(-critic(fakes)).mean() if adversarial else torch.zeros(())
+        loss_keep = F.l1_loss(shrink(sr_gen, 4), gen_base) if sr_gen is not None else torch.zeros(())
+        loss = loss_pix + args.perceptual * loss_perc + args.adversarial * loss_adv + args.consistency * loss_keep
         opt_g.zero_grad(set_to_none=True)
         loss.backward()
         opt_g.step()
@@ -235,10 +344,12 @@ def main(argv=None):
         dt = time.time() - step_t0
         state["seconds"] += dt
         prog.update(dt, f"step {state['step']} pix {float(loss_pix):.4f} perc {float(loss_perc):.3f} "
-                        f"adv {float(loss_adv):.3f} D {float(loss_d):.3f}")
+                        f"adv {float(loss_adv):.3f} D {float(loss_d):.3f}"
+                        + (f" keep {float(loss_keep):.4f}" if sr_gen is not None else ""))
         if state["step"] % 10 == 0:
             state["history"].append({"step": state["step"], "pix": float(loss_pix), "perc": float(loss_perc),
-                                     "adv": float(loss_adv), "d": float(loss_d), "ms_per_step": round(dt * 1000, 1)})
+                                     "adv": float(loss_adv), "d": float(loss_d), "keep": float(loss_keep),
+                                     "ms_per_step": round(dt * 1000, 1)})
         if sample_due.due():
             save_samples()
         if checkpoint_due.due():

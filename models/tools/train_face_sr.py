@@ -21,7 +21,7 @@ generator's training photos were) and enlarged to 128. With --generator (a style
 part of each batch is that generator's own faces: no original exists for them, so the critic
 judges them against real photos and, shrunk back to 64 px, they must stay the generator's
 face (--consistency): the stage learns to repair the generator's faults rather than sharpen
-them, the failure measured on the older default (see the README's face stage notes).
+them, which is what a stage trained on real pairs alone did to the older default's faces.
 """
 import argparse
 import copy
@@ -110,8 +110,8 @@ def main(argv=None):
                     help="weight of L1 between a lifted generated face shrunk back and the face (default: %(default)s)")
     ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     args = ap.parse_args(argv)
-    if args.crop % 4:
-        sys.exit("portraits train: --crop must be a multiple of 4")
+    if args.crop % (4 if args.base else 2):
+        sys.exit(f"portraits train: --crop must be a multiple of {4 if args.base else 2}")
     if args.generator and not os.path.exists(args.generator):
         sys.exit(f"portraits train: --generator {args.generator} does not exist")
     if not 0 <= args.generated < 1:
@@ -182,7 +182,7 @@ def main(argv=None):
     print(f"face stage: {settings['params']:,} params, {settings['gflop_at_128']} GFLOP at 128 -> 256 px; "
           f"{len(train_idx):,} photos at {size} px ({len(held_idx)} held out); "
           + (f"lifts a {base} px base enlarged to {2 * base} px to {4 * base} px; " if base else "x2 at the photos' size; ")
-          + (f"{args.generated:.0%} of each batch {args.generator}'s faces; " if generator else "")
+          + (f"{args.generated:.0%} of each batch {args.generator}'s faces; " if generator is not None else "")
           + f"{args.minutes:.0f} min", file=sys.stderr)
 
     # Validation: held-out photos, shrunk the plain way (area), so the figures compare across sessions.
@@ -255,17 +255,19 @@ def main(argv=None):
             h, s_ = base_pair(np.ascontiguousarray(photo), base, rng)
             hr.append(h)
             small.append(s_)
-        big, lr = to_tensor(np.stack(hr)), enlarge(to_tensor(np.stack(small)))
-        crops_lr, crops_hr = [], []
-        for k, (y, x) in enumerate(crop_corners(n)):
-            crops_hr.append(big[k, :, y:y + args.crop, x:x + args.crop])
-            crops_lr.append(lr[k, :, y // 2:(y + args.crop) // 2, x // 2:(x + args.crop) // 2])
-        return torch.stack(crops_lr), torch.stack(crops_hr)
+        corners = crop_corners(n)
+        return aligned_crops(enlarge(to_tensor(np.stack(small))), corners, 2), aligned_crops(to_tensor(np.stack(hr)), corners, 1)
 
     def crop_corners(n):
         """Top-left corners of crops at the output's scale, multiples of 4 so they align at the base's."""
         cells = (4 * base - args.crop) // 4 + 1
         return [(4 * int(a), 4 * int(b)) for a, b in rng.randint(0, cells, (n, 2))]
+
+    def aligned_crops(images, corners, smaller):
+        """The crops at `corners` (output scale) of pictures `smaller` times smaller than the output."""
+        c = args.crop // smaller
+        return torch.stack([images[k, :, y // smaller:y // smaller + c, x // smaller:x // smaller + c]
+                            for k, (y, x) in enumerate(corners)])
 
     def generated_batch(n):
         """n crops of the generator's faces as the stage's input, and the same crops at the base's own size."""
@@ -275,12 +277,8 @@ def main(argv=None):
             faces = generator(z, psi=psi).clamp(-1, 1)
         flip = torch.rand(n, generator=torch_rng) < 0.5
         faces = torch.where(flip.view(-1, 1, 1, 1), faces.flip(3), faces)
-        lr = enlarge(faces)
-        crops_lr, crops_base = [], []
-        for k, (y, x) in enumerate(crop_corners(n)):
-            crops_lr.append(lr[k, :, y // 2:(y + args.crop) // 2, x // 2:(x + args.crop) // 2])
-            crops_base.append(faces[k, :, y // 4:(y + args.crop) // 4, x // 4:(x + args.crop) // 4])
-        return torch.stack(crops_lr), torch.stack(crops_base)
+        corners = crop_corners(n)
+        return aligned_crops(enlarge(faces), corners, 2), aligned_crops(faces, corners, 4)
 
     torch_rng = torch.Generator().manual_seed(args.seed + int(time.time()) % 100000)
 

@@ -41,7 +41,7 @@ class ForOnnx(torch.nn.Module):
 
 def load_ema(ck: dict) -> FaceSR:
     s = ck["settings"]
-    net = FaceSR(int(s["channels"]), int(s["blocks"]))
+    net = FaceSR(int(s["channels"]), int(s["blocks"]), int(s.get("fold", 1)))
     own = net.state_dict()
     net.load_state_dict({k: v.to(own[k].dtype) for k, v in ck["ema"].items()})
     return net.eval()

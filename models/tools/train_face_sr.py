@@ -95,6 +95,8 @@ def main(argv=None):
                     help="minutes between validations and sample grids (default: %(default)s)")
     ap.add_argument("--checkpoint-minutes", type=float, default=5,
                     help="minutes between checkpoints (default: %(default)s)")
+    ap.add_argument("--fold", type=int, default=1, choices=(1, 2),
+                    help="2 runs a new network on 2x2 pixel blocks (a quarter of the work per layer); --resume keeps its own (default: %(default)s)")
     ap.add_argument("--seed", type=int, default=0, help="random seed of the weights (default: %(default)s)")
     ap.add_argument("--base", type=int, default=0,
                     help="train the stack's face stage for a base generator of this many px (e.g. 64): pairs are the "
@@ -141,7 +143,7 @@ def main(argv=None):
         sys.exit("portraits train: --generator needs --base (the generator's size)")
 
     state = {"step": 0, "images": 0, "seconds": 0.0, "history": [], "sessions": []}
-    net = FaceSR(args.channels, args.blocks)
+    net = FaceSR(args.channels, args.blocks, args.fold)
     critic = PatchCritic()
     ck = None
     if args.resume:
@@ -149,7 +151,7 @@ def main(argv=None):
             sys.exit(f"portraits train: --resume but {args.checkpoint} does not exist")
         ck = torch.load(args.checkpoint)
         state = ck["state"]
-        net = FaceSR(ck["settings"]["channels"], ck["settings"]["blocks"])
+        net = FaceSR(ck["settings"]["channels"], ck["settings"]["blocks"], int(ck["settings"].get("fold", 1)))
         if int(ck["settings"].get("base", 0)) != args.base and args.base:
             sys.exit(f"portraits train: {args.checkpoint} was trained with --base {ck['settings'].get('base', 0)}, not {args.base}")
         args.base = int(ck["settings"].get("base", 0))
@@ -171,7 +173,7 @@ def main(argv=None):
         if generator.max_res != base:
             sys.exit(f"portraits train: {args.generator} makes {generator.max_res} px faces, not --base {base}")
 
-    settings = {"channels": net.channels, "blocks": net.blocks, "crop": args.crop, "batch": args.batch, "lr": args.lr,
+    settings = {"channels": net.channels, "blocks": net.blocks, "fold": net.fold, "crop": args.crop, "batch": args.batch, "lr": args.lr,
                 "perceptual": args.perceptual, "adversarial": args.adversarial, "data": args.data,
                 "photo_size": int(size), "training_photos": int(len(train_idx)), "held_out": int(len(held_idx)),
                 "gflop_at_128": round(gflops(net, 128), 2), "params": sum(p.numel() for p in net.parameters()),

@@ -128,11 +128,23 @@ describe.skipIf(!chromium)('VJ page', { timeout: 90_000 }, () => {
     await page.selectOption('#tempo-from', 'manual');
     await waitUntil('tempoFrom manual', () => server.store.state.modulation.tempoFrom === 'manual');
 
+    // The server times the taps as they arrive, and a loaded machine stretches the clicks:
+    // the tempo must lie between the widest and the narrowest gap the clicks could have made.
+    expect(server.store.apply({ modulation: { bpm: 40 } }, 'http').ok).toBe(true);
+    const firstStart = Date.now();
     await page.click('#tap');
+    const firstEnd = Date.now();
     await sleep(500);
+    const secondStart = Date.now();
     await page.click('#tap');
-    await waitUntil('the tapped tempo', () => server.store.state.modulation.bpm > 95);
-    await page.waitForFunction(() => Number(document.querySelector('#bpm')?.textContent) > 95);
+    const secondEnd = Date.now();
+    const slowest = 60_000 / (secondEnd - firstStart) - 0.5;
+    const fastest = 60_000 / Math.max(1, secondStart - firstEnd) + 0.5;
+    await waitUntil('the tapped tempo', () => server.store.state.modulation.bpm !== 40);
+    expect(server.store.state.modulation.bpm).toBeGreaterThanOrEqual(Math.min(slowest, 300));
+    expect(server.store.state.modulation.bpm).toBeLessThanOrEqual(fastest);
+    const tapped = Math.round(server.store.state.modulation.bpm);
+    await page.waitForFunction((bpm) => Math.abs(Number(document.querySelector('#bpm')?.textContent) - bpm) <= 1, tapped);
     await sleep(1500); // sparklines fill
     const shot = await page.screenshot();
     await (await import('node:fs/promises')).writeFile(`${SHOTS}/vj-page.png`, shot);

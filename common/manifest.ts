@@ -107,7 +107,13 @@ export const FaceStageSchema = z.object({
   range: z.tuple([z.number(), z.number()]),
   /** Largest input side it is run on (its cost grows with the input's area). */
   maxInput: z.number().int().min(8).max(1024),
-});
+  /**
+   * The side it was trained to lift: a smaller picture is first enlarged to it (linear, as in
+   * training), so a 64 px base lifted by a stage trained on 64 px faces enlarged to 128 comes
+   * out at 256 whether a dream pass ran at 128 or not. Absent: pictures are lifted as they come.
+   */
+  inputSize: z.number().int().min(8).max(1024).optional(),
+}).refine((face) => face.inputSize === undefined || face.inputSize <= face.maxInput, { message: 'face.inputSize must not exceed face.maxInput' });
 
 export const DreamNetSchema = z.object({
   file: fileName,

@@ -75,6 +75,7 @@ def main(argv=None, ck=None, ckpt_path=""):
     torch.set_grad_enabled(False)
 
     net = load_ema(ck)
+    base = int(settings.get("base", 0))
     os.makedirs(out, exist_ok=True)
     example = test_pattern(1, 32)
     dynamic = {"image": {0: "N", 2: "H", 3: "W"}, "face": {0: "N", 2: "2H", 3: "2W"}}
@@ -94,7 +95,9 @@ def main(argv=None, ck=None, ckpt_path=""):
         "inputs": [{"name": "image", "dims": ["N", 3, "H", "W"], "dtype": "float32", "range": [-1, 1], "layout": "NCHW RGB"}],
         "outputs": [{"name": "face", "dims": ["N", 3, "2H", "2W"], "dtype": "float32", "range": [-1, 1], "layout": "NCHW RGB"}],
         "face": {"file": "face.onnx", "input": "image", "output": "face", "scale": 2, "range": [-1, 1],
-                 "maxInput": args.max_input},
+                 "maxInput": max(args.max_input, 2 * base),
+                 # trained on a `base` px face enlarged linearly to 2 x base: the server enlarges smaller pictures so
+                 **({"inputSize": 2 * base} if base else {})},
         "licence": {
             "model": "Made by the Imaginary Portraits project from the data below; it may be used only under that data's terms.",
             "data": f"{dataset['name']}: {dataset['terms']} The model inherits this restriction.",

@@ -12,6 +12,7 @@ import type { FaceStage as FaceSpec } from '../../common/manifest.js';
 import { floatTensor } from '../onnx/runtime.js';
 import type { ModelSession } from '../onnx/session.js';
 import type { PlanarImage } from '../image/planar-image.js';
+import type { ImageOps } from '../dream/image-ops.js';
 import { need, type FrameJob, type Stage } from './stage.js';
 
 export class FaceStage implements Stage {
@@ -23,12 +24,22 @@ export class FaceStage implements Stage {
     private readonly spec: FaceSpec,
     /** The model's id, for the frame's metadata. */
     private readonly id: string,
+    /** Enlarges a picture smaller than the model's inputSize (linear, the resampling it was trained on). */
+    private readonly ops: Pick<ImageOps, 'resize'>,
   ) {}
+
+  /** The side of the stage's output for a square picture of `side` px, or null where it passes the picture through. */
+  static outputSide(spec: FaceSpec, side: number): number | null {
+    if (side > spec.maxInput) return null;
+    return Math.max(side, spec.inputSize ?? 0) * spec.scale;
+  }
 
   async run(job: FrameJob): Promise<void> {
     const image = need(job, 'image', this.name);
     if (Math.max(image.width, image.height) > this.spec.maxInput) return;
-    job.image = await this.lift(image);
+    const side = this.spec.inputSize;
+    const input = side !== undefined && (image.width < side || image.height < side) ? await this.ops.resize(image, Math.max(side, image.width), Math.max(side, image.height)) : image;
+    job.image = await this.lift(input);
     job.meta.width = job.image.width;
     job.meta.height = job.image.height;
     job.meta.face = this.id;

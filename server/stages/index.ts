@@ -72,9 +72,9 @@ export function buildMakeStages(deps: MakeDeps): Stage[] {
       : new WallLatentStage({ dim: generator.spec.latentSize, wall, periodMs: 1000 / config.fps, ...onLoopWrap, ...deps.latent, ...(deps.wallAnchors ? { anchors: deps.wallAnchors } : {}) }),
     generate,
     deps.dream.library.catalogue ? new DreamStage(deps.dream.ops, deps.dream.library, { size: config.dreamSize, carry: config.dreamCarry, guides, pictureKey: (job) => (wall.layout === 'gallery' ? (job.screen?.name ?? '') : '') }) : null,
-    deps.face ? new FaceStage(deps.face.session, deps.face.spec, deps.face.id) : null,
+    deps.face ? new FaceStage(deps.face.session, deps.face.spec, deps.face.id, deps.dream.ops) : null,
     tile ? new TileCropStage(wall) : null,
-    upscaleStage(config, deps.face && generator.spec.resolution <= deps.face.spec.maxInput ? generator.spec.resolution * deps.face.spec.scale : generator.spec.resolution),
+    upscaleStage(config, (deps.face && FaceStage.outputSide(deps.face.spec, generator.spec.resolution)) ?? generator.spec.resolution),
     tile ? new TileFitStage(config.frameSize) : null,
     new EncodeStage({ size: config.frameSize, quality: config.jpegQuality }),
   ];

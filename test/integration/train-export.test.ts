@@ -16,6 +16,8 @@ import { checkPython, pythonPath } from '../../cli/python.js';
 import { seedToLatent } from '../../common/latent.js';
 import { ManifestSchema, type Manifest } from '../../common/manifest.js';
 import { createSession, floatTensor } from '../../server/onnx/runtime.js';
+import { ImageOps } from '../../server/dream/image-ops.js';
+import { fixedSnapshot, newJob } from '../../server/stages/stage.js';
 import { expectMatchesReference, resolveDim, testPattern, type ReferenceSummary } from '../support/model-reference.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -203,10 +205,10 @@ import torch
 from face_sr import FaceSR
 from train_face_sr import pack
 torch.manual_seed(3)
-net = FaceSR(8, 1)
+net = FaceSR(8, 1, 2)
 for p in net.parameters(): torch.nn.init.normal_(p, 0, 0.05)
 torch.save({"format": "portraits-face-sr-checkpoint/1", "net": pack(net), "ema": pack(net), "critic": {},
-            "state": {"step": 3, "images": 30, "seconds": 1.0}, "settings": {"channels": 8, "blocks": 1, "data": ""}},
+            "state": {"step": 3, "images": 30, "seconds": 1.0}, "settings": {"channels": 8, "blocks": 1, "fold": 2, "base": 16, "data": ""}},
            ${JSON.stringify(join(tmp, 'face-sr.pt'))})`;
     const made = spawnSync(pythonPath(), ['-c', make], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(ROOT, 'models', 'tools') } });
     expect(made.status, made.stderr).toBe(0);
@@ -215,7 +217,8 @@ torch.save({"format": "portraits-face-sr-checkpoint/1", "net": pack(net), "ema":
     expect(r.code, r.err).toBe(0);
     expect(existsSync(`${out}-critic`)).toBe(false);
     const m = readManifest(out);
-    expect(m).toMatchObject({ kind: 'upscaler', face: { file: 'face.onnx', input: 'image', output: 'face', scale: 2, range: [-1, 1], maxInput: 96 } });
+    // trained on a 16 px base enlarged to 32: the manifest says so
+    expect(m).toMatchObject({ kind: 'upscaler', face: { file: 'face.onnx', input: 'image', output: 'face', scale: 2, range: [-1, 1], maxInput: 96, inputSize: 32 } });
 
     // The server's face stage on the export's test pattern reproduces torch's output.
     const { openFaceModel } = await import('../../server/models/registry.js');
@@ -224,8 +227,23 @@ torch.save({"format": "portraits-face-sr-checkpoint/1", "net": pack(net), "ema":
     try {
       const ref = JSON.parse(readFileSync(join(out, 'reference.json'), 'utf8')) as { face: ReferenceSummary };
       const pattern = testPattern(1, 32).map((v) => (v + 1) / 2);
-      const lifted = await new FaceStage(face.session, face.spec, face.id).lift({ data: pattern, width: 32, height: 32 });
+      const ops = await ImageOps.create();
+      const stage = new FaceStage(face.session, face.spec, face.id, ops);
+      const lifted = await stage.lift({ data: pattern, width: 32, height: 32 });
       expectMatchesReference(lifted.data.map((v) => v * 2 - 1), [1, 3, lifted.height, lifted.width], ref.face, 'face stage');
+
+      // A 16 px picture (the base with the dream pass off) is enlarged to the trained 32 first: 64 px out, as lift(enlarged).
+      const small = await ops.resize({ data: pattern, width: 32, height: 32 }, 16, 16);
+      const job = newJob(0, fixedSnapshot());
+      job.image = small;
+      await stage.run(job);
+      expect([job.image.width, job.image.height, job.meta.width, job.meta.face]).toEqual([64, 64, 64, 'face-test']);
+      const expected = await stage.lift(await ops.resize(small, 32, 32));
+      expect(Math.max(...expected.data.map((v, i) => Math.abs(v - job.image!.data[i]!)))).toBeLessThan(1e-6);
+      expect(FaceStage.outputSide(face.spec, 16)).toBe(64);
+      expect(FaceStage.outputSide(face.spec, 64)).toBe(128);
+      expect(FaceStage.outputSide(face.spec, 128)).toBeNull();
+      await ops.dispose();
     } finally {
       await face.session.release();
     }

@@ -174,6 +174,9 @@ def main(argv=None):
     ap.add_argument("--no-eyes", action="store_true", help="skip the both-eyes rate (the slowest part of the judge)")
     ap.add_argument("--eyes-n", type=int, default=0,
                     help="faces per side for the both-eyes rate (default: --judge-n; about 0.6 s a face on 2 cores)")
+    ap.add_argument("--face", default="",
+                    help="face stage model folder for the stack's figures (default: the generator's related face "
+                         "model when installed beside it; 'off' for none)")
     ap.add_argument("--no-judge", action="store_true", help="skip the judge")
     ap.add_argument("--only-judge", action="store_true",
                     help="measure only the judge; keep the manifest's other metrics and figures as they are")
@@ -198,11 +201,14 @@ def main(argv=None):
     res = int(g["resolution"])
     work = args.keep or tempfile.mkdtemp(prefix="portraits-eval-")
     os.makedirs(work, exist_ok=True)
+    face_dir = face_folder(args.model, m, args.face)
     if args.only_judge:
         if not m.get("metrics"):
             fail(f"{args.model} has no metrics yet: run a full evaluation first (without --only-judge)")
         gen = render(args.model, args.judge_n, res, work)
         m["metrics"]["judge"] = run_judge(gen, args, sizes, work, m)
+        if face_dir:
+            m["metrics"]["stack"] = stack_figures(args, m, face_dir, sizes, work, res, None)
         finish(args.model, m)
         return
 
@@ -232,11 +238,53 @@ def main(argv=None):
                     "faceRate": faces, "novelty": nov, "diversity": div}
     if not args.no_judge:
         m["metrics"]["judge"] = run_judge(gen, args, sizes, work, m)
+    if face_dir:
+        m["metrics"]["stack"] = stack_figures(args, m, face_dir, sizes, work, res, real)
     p = faces["detectors"][faces["primary"]]
     finish(args.model, m, {"faceRate": {k: v["ratio"] for k, v in faces["detectors"].items()},
                            "generatedRate": p["generated"], "realRate": p["real"], "targetMet": faces["targetMet"],
                            "noveltyMin": nov["generated"]["min"], "closerThanRealP1": nov["closerThanRealP1"],
                            "diversityRatio": {k: v["ratio"] for k, v in div["metrics"].items()}})
+
+
+def face_folder(model: str, m: dict, face: str):
+    """The face stage folder whose stack (generator, then face stage) evaluate measures too, or None."""
+    if face == "off":
+        return None
+    if face:
+        if not os.path.exists(os.path.join(face, "manifest.json")):
+            fail(f"--face {face}: no manifest.json there")
+        return face
+    related = m.get("related", {}).get("face")
+    folder = os.path.join(os.path.dirname(os.path.abspath(model)), related) if related else ""
+    return folder if related and os.path.exists(os.path.join(folder, "manifest.json")) else None
+
+
+def stack_figures(args, m: dict, face_dir: str, sizes: list, work: str, res: int, real) -> dict:
+    """The stack's figures: seeds through generator.onnx and the face stage as the live path runs them
+    (models/eval/generate.ts --face): the judge, novelty (with `real`), a 4x4 grid and interpolation strips."""
+    count = max(args.judge_n, 16) if not args.no_judge else 16
+    rows, steps = 2, 6
+    out, strip_out = os.path.join(work, "stack.u8"), os.path.join(work, "stack-strip.u8")
+    made = node("generate.ts", "--model", args.model, "--count", str(count), "--out", out, "--face", face_dir,
+                "--strip-rows", str(rows), "--strip-steps", str(steps), "--strip-out", strip_out)
+    side = int(made["resolution"])
+    stack = np.fromfile(out, np.uint8).reshape(count, side, side, 3)
+    strip = np.fromfile(strip_out, np.uint8).reshape(rows * steps, side, side, 3)
+    print(f"rendered {count} faces through the stack at {side} px", file=sys.stderr)
+    write_png(os.path.join(args.model, "stack-samples.png"), grid(stack[:16], cols=4))
+    write_png(os.path.join(args.model, "stack-interpolation.png"), grid(strip, cols=steps))
+    face_manifest = read_manifest(face_dir)
+    figures = {"face": face_manifest["id"], "size": side, "samples": count,
+               "faceTraining": {k: face_manifest.get("training", {}).get(k) for k in ("steps", "images", "hours")}}
+    if not args.no_judge:
+        figures["judge"] = run_judge(stack, args, sizes, work, m)
+    if real is not None:
+        # Novelty is about identity, which the face stage keeps: the stack's faces shrunk back to the photos' size.
+        n = min(args.novelty, count)
+        figures["novelty"] = novelty(jd.resize_to(stack[:n], res), real, np.random.default_rng(1),
+                                     os.path.join(work, "stack-nearest.png"))
+    return figures
 
 
 def render(model: str, count: int, res: int, work: str) -> np.ndarray:
@@ -267,6 +315,8 @@ def finish(model: str, m: dict, headline: dict = None) -> None:
     out = dict(headline or {})
     if "judge" in m["metrics"]:
         out["judge"] = jd.summary(m["metrics"]["judge"])
+    if "judge" in m["metrics"].get("stack", {}):
+        out["stack"] = {"face": m["metrics"]["stack"]["face"], **jd.summary(m["metrics"]["stack"]["judge"])}
     print(json.dumps(out), flush=True)
 
 

@@ -52,6 +52,27 @@ def _judge(j: dict) -> list:
     return lines + [""]
 
 
+def _stack(folder: str, st: dict) -> list:
+    """The stacked generator's figures: this generator, then its face stage, as the live path runs them."""
+    if not st:
+        return []
+    t = st.get("faceTraining", {})
+    lines = [f"## The stack: this generator, then the face stage `{st['face']}` ({st['size']} px)", "",
+             f"Seeds 0..{st['samples'] - 1} through generator.onnx and the face stage as the server runs them "
+             f"(server/stages/face.ts: enlarged linearly to the stage's input size, then lifted x2); the face stage "
+             f"trained {t.get('steps') or 0:,} steps, {t.get('hours') or 0} h. The judge below sees {st['size']} px "
+             "faces, so its detail and eyes are the stack's own, not an upscale's.", ""]
+    lines += [line.replace("### Against held-out photos", "### The stack against held-out photos", 1)
+              for line in _judge(st.get("judge"))]
+    nov = st.get("novelty")
+    if nov:
+        lines += ["### The stack's novelty", "", nov.get("verdict", ""), ""]
+    lines += ["### The stack's samples (seeds 0-15)", "", _fig(folder, "stack-samples.png", "4x4 grid through the stack"),
+              "### The stack's interpolation", "", _fig(folder, "stack-interpolation.png", "slerp strips through the stack"),
+              ""]
+    return lines
+
+
 def _quality(folder: str, m: dict) -> list:
     q = m.get("metrics")
     if not q:
@@ -101,7 +122,7 @@ def _quality(folder: str, m: dict) -> list:
               "### Interpolation", "",
               "Each row walks from one seed to the next by spherical interpolation (common/latent.ts slerp), "
               "as the installation's walk does.", "", _fig(folder, "interpolation.png", "slerp interpolation strips")]
-    return lines
+    return lines + _stack(folder, q.get("stack"))
 
 
 def _style_inputs(g: dict) -> list:

@@ -1,6 +1,6 @@
 /**
- * `portraits render`: a print. Generator (seed) -> optional offline dream -> ESRGAN
- * passes (x4, or x2 when that is enough) in overlapping, feathered tiles until the
+ * `portraits render`: a print. Generator (seed) -> optional offline dream -> the face stage
+ * (the generator's own, as live; --face) -> ESRGAN passes (x4, or x2 when that is enough) in overlapping, feathered tiles until the
  * picture is at least --size -> Lanczos resize to exactly --size -> PNG whose metadata
  * carries the seed, model, settings and the statement that the person does not exist.
  * With --compare it writes the README's side-by-side (nearest | bicubic | ESRGAN) instead.
@@ -19,7 +19,7 @@ import { dreamNetworkNames, dreamStyleNames, generatorNames, MODELS_DIR, MODELS_
 import type { PlanarImage } from '../../server/image/planar-image.js';
 import { describeCheck, UPSCALER_FAMILIES, type ConvertedUpscaler, type UpscaleFactor, type UpscalerFamily } from '../../server/upscale/converted.js';
 import { planName, stackToSize } from '../../server/upscale/plan.js';
-import { comparisonPng, openPrintGenerator, writePrint } from '../../server/upscale/print.js';
+import { comparisonPng, openPrintFace, openPrintGenerator, writePrint } from '../../server/upscale/print.js';
 import { upscaleStack } from '../../server/upscale/stack.js';
 import { Upscaler } from '../../server/upscale/upscaler.js';
 import { flagOptions, flagTable, int, numberFlag, parseFlags } from '../flags.js';
@@ -35,10 +35,10 @@ const BATCH_DEFAULTS = { size: 256, upscaler: 'esrgan-slim' } as const;
 const CACHE_DIR = join(MODELS_DIR, '.converted');
 
 const usage =
-  `portraits render --seeds 1-300 --out DIR [--size ${BATCH_DEFAULTS.size}] [--model ${DEFAULT_MODEL}] [--upscaler esrgan-slim|esrgan-medium|off] [--models-dir DIR] [--cache-dir DIR]\n` +
+  `portraits render --seeds 1-300 --out DIR [--size ${BATCH_DEFAULTS.size}] [--model ${DEFAULT_MODEL}] [--upscaler esrgan-slim|esrgan-medium|off] [--face ID|off] [--models-dir DIR] [--cache-dir DIR]\n` +
   `       portraits render --out OUT.png [--seed ${DEFAULTS.seed}] [--size ${DEFAULTS.size}] [--model ${DEFAULT_MODEL}] [--upscaler esrgan-medium|esrgan-slim] ` +
   `[--tile ${DEFAULTS.tile}] [--overlap ${DEFAULTS.overlap}] [--dream] [--dream-model ID] [--dream-layer STYLE|LAYER|LAYER:N] [--dream-iterations N] [--dream-octaves N] ` +
-  `[--dream-step S] [--dream-size PX] [--dpi ${DEFAULTS.dpi}] [--compare] [--models-dir DIR] [--cache-dir DIR]`;
+  `[--dream-step S] [--dream-size PX] [--dpi ${DEFAULTS.dpi}] [--face ID|off] [--compare] [--models-dir DIR] [--cache-dir DIR]`;
 
 const FLAGS = flagTable({
   out: { type: 'string', value: 'OUT.png', required: true, help: "the print's PNG; with --seeds, the folder for seed-N.png and the contact sheet" },
@@ -68,6 +68,7 @@ const FLAGS = flagTable({
   'dream-step': { type: 'string', value: 'S', default: styleDefault('step'), help: 'step size in 1/255 of the picture, more than 0, at most 100' },
   'dream-size': { type: 'string', value: 'PX', default: DEFAULTS.dreamSize, help: 'side the portrait is dreamed at before the upscale, 16-2048' },
   dpi: { type: 'string', value: 'N', default: DEFAULTS.dpi, help: "resolution recorded in the PNG, which sets the print's size in cm, 1-2400" },
+  face: { type: 'string', value: 'ID', default: "the generator's own face stage, when installed", help: "the face stage that lifts the portrait before the ESRGAN passes (as live), by its folder in --models-dir; 'off' for none" },
   compare: { type: 'boolean', help: "write the side-by-side of nearest, bicubic and ESRGAN (one x4 pass) instead of a print" },
   'models-dir': MODELS_DIR_FLAG,
   'cache-dir': { type: 'string', value: 'DIR', default: CACHE_DIR, help: 'where upscalers converted from their npm packages are cached' },
@@ -106,6 +107,11 @@ export const render: Command = {
     const generator = await openPrintGenerator(modelsDir, values.model ?? DEFAULT_MODEL);
     const upscalers = new Map<UpscaleFactor, Upscaler>();
     const ops = await ImageOps.create();
+    // The README's comparison is of the ESRGAN pass alone; a print starts as the live path does.
+    const face = compare ? null : await openPrintFace(modelsDir, generator, values.face ?? '').catch(async (err: Error) => {
+      await Promise.allSettled([generator.dispose(), ops.dispose()]);
+      throw err;
+    });
     try {
       let image = await generator.paint(seed);
       const small = image;
@@ -124,6 +130,11 @@ export const render: Command = {
           await net.dispose();
         }
         dreamInfo = { model: network.id, layer: style.name, size: dreamSize, ...dream };
+      }
+      if (face) {
+        const from = image.width;
+        image = await face.lift(image);
+        process.stderr.write(`face stage ${face.id}: ${from} px -> ${image.width} px\n`);
       }
 
       const plan = compare ? stackToSize(image.width, size, [4]) : stackToSize(image.width, size);
@@ -164,6 +175,7 @@ export const render: Command = {
           size,
           generator: { id: generator.id, resolution: generator.spec.resolution },
           dream: dreamInfo,
+          face: face?.id ?? null,
           upscaler: { family, passes: planName(plan), packages: [...new Set(converted.map((c) => `${c.key.package}@${c.key.version}`))], tile, overlap },
           resize: upscaled.width === size ? null : `${upscaled.width} -> ${size} lanczos3`,
         },
@@ -173,7 +185,7 @@ export const render: Command = {
       process.stderr.write(`wrote ${out} (${size}x${size} px, ${((size / dpi) * 2.54).toFixed(1)} cm at ${dpi} dpi; seed ${seed}, model ${generator.id})\n`);
       return 0;
     } finally {
-      await Promise.allSettled([generator.dispose(), ops.dispose(), ...[...upscalers.values()].map((u) => u.dispose())]);
+      await Promise.allSettled([generator.dispose(), ops.dispose(), ...(face ? [face.dispose()] : []), ...[...upscalers.values()].map((u) => u.dispose())]);
     }
   },
 };
@@ -200,11 +212,12 @@ async function renderBatch(values: Record<string, string | boolean | undefined>)
       model: (values.model as string | undefined) ?? DEFAULT_MODEL,
       modelsDir: resolve((values['models-dir'] as string | undefined) ?? MODELS_DIR),
       cacheDir: resolve((values['cache-dir'] as string | undefined) ?? CACHE_DIR),
+      face: (values.face as string | undefined) ?? '',
     },
     (done, _total, seed) => bar.update(done, `seed ${seed}`),
     (note) => process.stderr.write(`${note}\n`),
   ).finally(() => bar.stop());
-  process.stderr.write(`wrote ${result.files.length} stills (${size}x${size} px, ${result.enlarge}) and ${result.sheet}\n`);
+  process.stderr.write(`wrote ${result.files.length} stills (${size}x${size} px, ${result.face ? `face stage ${result.face}, then ` : ''}${result.enlarge}) and ${result.sheet}\n`);
   return 0;
 }
 

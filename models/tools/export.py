@@ -200,6 +200,9 @@ def main(argv=None):
     ap.add_argument("--out", required=True, help="generator model folder, e.g. models/default-face")
     ap.add_argument("--id", default="", help="model id (default: the --out folder's name)")
     ap.add_argument("--critic-out", default="", help="critic model folder (default: OUT-critic)")
+    ap.add_argument("--face", default="",
+                    help="generators: the face stage model id the server lifts its faces with (manifest related.face; "
+                         "a folder beside --out, e.g. face-sr; default: none)")
     ap.add_argument("--data", default="",
                     help="the training set folder, if it moved since training (default: the one the run recorded)")
     ap.add_argument("--data-name", default="",
@@ -220,6 +223,8 @@ def main(argv=None):
     model_id = args.id or os.path.basename(out)
     critic_out = (args.critic_out or out + "-critic").rstrip("/")
     critic_id = os.path.basename(critic_out)
+    if args.face and not os.path.exists(os.path.join(os.path.dirname(os.path.abspath(out)), args.face, "manifest.json")):
+        fail(f"--face {args.face}: no face stage model folder {args.face} beside {out} (export the face stage first)")
     torch.set_grad_enabled(False)
 
     # Before loading: a trainer that is still running may replace the file meanwhile (atomically).
@@ -282,7 +287,7 @@ def main(argv=None):
         "generator": {"file": "generator.onnx", "input": "z", "output": "image", "latentSize": latent,
                       "distribution": "normal", "resolution": res, "range": [-1, 1], "layout": "NCHW",
                       **m.generator_extra},
-        "related": {"critic": critic_id},
+        "related": {"critic": critic_id, **({"face": args.face} if args.face else {})},
         "licence": licence,
         "training": training,
         "created": created,

@@ -81,7 +81,7 @@ class PatchCritic(nn.Module):
 
     def __init__(self, channels=32):
         super().__init__()
-        c = channels
+        self.channels = c = channels
         self.net = nn.Sequential(
             nn.Conv2d(3, c, 3, padding=1), nn.LeakyReLU(0.2),
             nn.Conv2d(c, c * 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2),

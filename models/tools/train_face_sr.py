@@ -97,6 +97,9 @@ def main(argv=None):
                     help="minutes between checkpoints (default: %(default)s)")
     ap.add_argument("--fold", type=int, default=1, choices=(1, 2),
                     help="2 runs a new network on 2x2 pixel blocks (a quarter of the work per layer); --resume keeps its own (default: %(default)s)")
+    ap.add_argument("--critic-channels", type=int, default=0,
+                    help="channels of the patch critic's first layer (its cost grows with their square; default: "
+                         "the checkpoint's, else 32); --resume with another width starts a new critic")
     ap.add_argument("--seed", type=int, default=0, help="random seed of the weights (default: %(default)s)")
     ap.add_argument("--base", type=int, default=0,
                     help="train the stack's face stage for a base generator of this many px (e.g. 64): pairs are the "
@@ -144,8 +147,9 @@ def main(argv=None):
 
     state = {"step": 0, "images": 0, "seconds": 0.0, "history": [], "sessions": []}
     net = FaceSR(args.channels, args.blocks, args.fold)
-    critic = PatchCritic()
+    critic = PatchCritic(args.critic_channels or 32)
     ck = None
+    new_critic = False
     if args.resume:
         if not os.path.exists(args.checkpoint):
             sys.exit(f"portraits train: --resume but {args.checkpoint} does not exist")
@@ -156,7 +160,13 @@ def main(argv=None):
             sys.exit(f"portraits train: {args.checkpoint} was trained with --base {ck['settings'].get('base', 0)}, not {args.base}")
         args.base = int(ck["settings"].get("base", 0))
         unpack(net, ck["net"])
-        unpack(critic, ck["critic"])
+        own_width = int(ck["settings"].get("critic_channels", 32))
+        critic = PatchCritic(args.critic_channels or own_width)
+        new_critic = critic.channels != own_width
+        if new_critic:
+            print(f"a new {critic.channels}-channel critic (the checkpoint's has {own_width})", file=sys.stderr)
+        else:
+            unpack(critic, ck["critic"])
     ema = copy.deepcopy(net).eval().requires_grad_(False)
     if ck:
         unpack(ema, ck["ema"])
@@ -164,7 +174,8 @@ def main(argv=None):
     opt_d = torch.optim.Adam(critic.parameters(), lr=args.lr, betas=(0.5, 0.99))
     if ck and "opt_g" in ck:
         opt_g.load_state_dict(ck["opt_g"])
-        opt_d.load_state_dict(ck["opt_d"])
+        if not new_critic:
+            opt_d.load_state_dict(ck["opt_d"])
     features = DarknetFeatures(args.darknet, depth=6) if args.perceptual > 0 else None
     generator = None
     if args.generator:
@@ -173,7 +184,7 @@ def main(argv=None):
         if generator.max_res != base:
             sys.exit(f"portraits train: {args.generator} makes {generator.max_res} px faces, not --base {base}")
 
-    settings = {"channels": net.channels, "blocks": net.blocks, "fold": net.fold, "crop": args.crop, "batch": args.batch, "lr": args.lr,
+    settings = {"channels": net.channels, "blocks": net.blocks, "fold": net.fold, "critic_channels": critic.channels, "crop": args.crop, "batch": args.batch, "lr": args.lr,
                 "perceptual": args.perceptual, "adversarial": args.adversarial, "data": args.data,
                 "photo_size": int(size), "training_photos": int(len(train_idx)), "held_out": int(len(held_idx)),
                 "gflop_at_128": round(gflops(net, 128), 2), "params": sum(p.numel() for p in net.parameters()),

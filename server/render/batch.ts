@@ -1,6 +1,6 @@
 /**
  * Batch stills for curation: one PNG per seed (`seed-<n>.png`) through the live path's
- * stack (the generator stage -> the ESRGAN passes that reach the size -> the live
+ * stack (the generator stage -> the face stage, when the generator has one -> the ESRGAN passes that reach the size -> the live
  * encoder's bicubic resize, server/image/display-pixels.ts), with one generator session,
  * one set of upscalers and one resize graph for the whole batch, then a contact sheet of
  * them all, labelled by seed. Each PNG carries the print metadata (seed, model, settings,
@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { DisplayPixels } from '../image/display-pixels.js';
-import { openPrintGenerator } from '../upscale/print.js';
+import { openPrintFace, openPrintGenerator } from '../upscale/print.js';
 import { withPrintMetadata } from '../upscale/print-metadata.js';
 import { contactSheet } from './contact-sheet.js';
 import { openEnlarger, type UpscaleChoice } from './enlarge.js';
@@ -22,6 +22,8 @@ export interface BatchSpec {
   /** Side of each still, px. */
   size: number;
   upscale: UpscaleChoice;
+  /** The face stage: '' the generator's related one when installed (as the server), 'off', or a model id. */
+  face: string;
   cacheDir: string;
   outDir: string;
 }
@@ -31,6 +33,8 @@ export interface BatchResult {
   sheet: string;
   /** What enlarged the generator's picture ("esrgan-slim x4 64 -> 256 px"). */
   enlarge: string;
+  /** The face stage that lifted it first, if any. */
+  face: string | null;
 }
 
 /** Cells of the contact sheet: small enough that 300 seeds fit one screenful of scrolling. */
@@ -43,7 +47,10 @@ export async function renderSeeds(spec: BatchSpec, onProgress: (done: number, to
   const generator = await openPrintGenerator(spec.modelsDir, spec.model);
   const closers: (() => Promise<unknown>)[] = [() => generator.dispose()];
   try {
-    const enlarger = await openEnlarger(spec.upscale, generator.spec.resolution, spec.size, { provider: 'cpu', cacheDir: spec.cacheDir }, onNote);
+    const face = await openPrintFace(spec.modelsDir, generator, spec.face);
+    if (face) closers.push(() => face.dispose());
+    const from = face?.side ?? generator.spec.resolution;
+    const enlarger = await openEnlarger(spec.upscale, from, spec.size, { provider: 'cpu', cacheDir: spec.cacheDir }, onNote);
     closers.push(() => enlarger.dispose());
     const pixels = await DisplayPixels.create();
     closers.push(() => pixels.dispose());
@@ -51,7 +58,8 @@ export async function renderSeeds(spec: BatchSpec, onProgress: (done: number, to
     const files: string[] = [];
     const thumbs: { image: Buffer; label: string }[] = [];
     for (const [i, seed] of spec.seeds.entries()) {
-      const painted = await enlarger.enlarge(await generator.paint(seed));
+      const portrait = await generator.paint(seed);
+      const painted = await enlarger.enlarge(face ? await face.lift(portrait) : portrait);
       const { data } = await pixels.rgb(painted, spec.size, spec.size);
       const still = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width: spec.size, height: spec.size, channels: 3 } });
       const file = join(spec.outDir, `seed-${seed}.png`);
@@ -59,7 +67,7 @@ export async function renderSeeds(spec: BatchSpec, onProgress: (done: number, to
         seed,
         model: generator.id,
         rights: [licence.model, licence.data].filter(Boolean).join(' '),
-        settings: { size: spec.size, generator: { id: generator.id, resolution: generator.spec.resolution }, enlarge: enlarger.description, batch: true },
+        settings: { size: spec.size, generator: { id: generator.id, resolution: generator.spec.resolution }, face: face?.id ?? null, enlarge: enlarger.description, batch: true },
         software: 'Imaginary Portraits (portraits render --seeds)',
         created: new Date(),
       };
@@ -70,7 +78,7 @@ export async function renderSeeds(spec: BatchSpec, onProgress: (done: number, to
     }
     const sheet = join(spec.outDir, 'contact-sheet.png');
     await sharp(await contactSheet(thumbs, { cell: SHEET_CELL, columns: SHEET_COLUMNS })).toFile(sheet);
-    return { files, sheet, enlarge: enlarger.description };
+    return { files, sheet, enlarge: enlarger.description, face: face?.id ?? null };
   } finally {
     for (const close of closers.reverse()) await close().catch(() => {});
   }

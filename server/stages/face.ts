@@ -36,13 +36,23 @@ export class FaceStage implements Stage {
 
   async run(job: FrameJob): Promise<void> {
     const image = need(job, 'image', this.name);
-    if (Math.max(image.width, image.height) > this.spec.maxInput) return;
-    const side = this.spec.inputSize;
-    const input = side !== undefined && (image.width < side || image.height < side) ? await this.ops.resize(image, Math.max(side, image.width), Math.max(side, image.height)) : image;
-    job.image = await this.lift(input);
+    const lifted = await this.picture(image);
+    if (lifted === image) return;
+    job.image = lifted;
     job.meta.width = job.image.width;
     job.meta.height = job.image.height;
     job.meta.face = this.id;
+  }
+
+  /**
+   * A picture as the live path lifts it (prints and batches too): enlarged to the model's
+   * inputSize when smaller, then one x2 pass; one larger than maxInput comes back as it is.
+   */
+  async picture(image: PlanarImage): Promise<PlanarImage> {
+    if (Math.max(image.width, image.height) > this.spec.maxInput) return image;
+    const side = this.spec.inputSize;
+    const input = side !== undefined && (image.width < side || image.height < side) ? await this.ops.resize(image, Math.max(side, image.width), Math.max(side, image.height)) : image;
+    return this.lift(input);
   }
 
   /** One x2 pass: [0, 1] planar in, [0, 1] planar out (clamped). */

@@ -9,7 +9,9 @@ import type { KernelEnum } from 'sharp';
 import { seedToLatent } from '../../common/latent.js';
 import type { Manifest } from '../../common/manifest.js';
 import { planarToSharp } from '../image/planar.js';
-import { generatorIo, generatorSpec, readManifest } from '../models/registry.js';
+import { generatorIo, generatorSpec, openFaceModel, readManifest } from '../models/registry.js';
+import { ImageOps } from '../dream/image-ops.js';
+import { FaceStage } from '../stages/face.js';
 import type { ProviderChoice } from '../onnx/runtime.js';
 import { ModelSession } from '../onnx/session.js';
 import { GenerateStage, type GeneratorSpec } from '../stages/generate.js';
@@ -48,6 +50,33 @@ export async function openPrintGenerator(modelsDir: string, id: string, provider
     },
     dispose: () => stage.dispose(),
   };
+}
+
+/** The face stage of a print or batch (server/stages/face.ts, as the live path runs it). */
+export interface PrintFace {
+  id: string;
+  /** The stage's output side for the generator's picture. */
+  side: number;
+  lift(img: PlanarImage): Promise<PlanarImage>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The generator's face stage for offline pictures: `choice` '' is its related face model when
+ * installed (as the server picks it), 'off' none, else a model id (an error if it is not one).
+ */
+export async function openPrintFace(modelsDir: string, generator: PrintGenerator, choice: string, provider: ProviderChoice = 'cpu'): Promise<PrintFace | null> {
+  const face = await openFaceModel({ modelsDir, faceModel: choice, provider }, generator.manifest);
+  if (!face) return null;
+  const ops = await ImageOps.create();
+  const stage = new FaceStage(face.session, face.spec, face.id, ops);
+  const dispose = async () => void (await Promise.allSettled([face.session.release(), ops.dispose()]));
+  const side = FaceStage.outputSide(face.spec, generator.spec.resolution);
+  if (side === null) {
+    await dispose();
+    throw new Error(`face stage '${face.id}' does not run on ${generator.id}'s ${generator.spec.resolution} px pictures (its maxInput is ${face.spec.maxInput})`);
+  }
+  return { id: face.id, side, lift: (img) => stage.picture(img), dispose };
 }
 
 /**

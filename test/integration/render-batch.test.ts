@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { parseSeedList } from '../../cli/seeds.js';
 import { tinyModelsDir } from '../support/tiny-generator.js';
+import { writeTinyFaceStage } from '../support/tiny-face-stage.js';
 
 let dir: string;
 let modelsDir: string;
@@ -49,6 +50,21 @@ describe('portraits render --seeds', () => {
     expect(Buffer.compare(await raw(join(out, 'seed-7.png')), await raw(join(again, 'seed-7.png')))).toBe(0);
     const sheet = await sharp(join(out, 'contact-sheet.png')).metadata();
     expect(sheet.width).toBeGreaterThan(4 * 128);
+  });
+
+  it("lifts each still with the generator's face stage first, as the live path does; --face off leaves it out", async () => {
+    await writeTinyFaceStage(modelsDir, 'tiny-face', 64);
+    const lifted = join(dir, 'lifted');
+    const plain = join(dir, 'plain');
+    expect(await main(['render', '--seeds', '3', '--size', '32', '--upscaler', 'off', '--face', 'tiny-face', '--models-dir', modelsDir, '--out', lifted])).toBe(0);
+    expect(await main(['render', '--seeds', '3', '--size', '32', '--upscaler', 'off', '--face', 'off', '--models-dir', modelsDir, '--out', plain])).toBe(0);
+    const xmp = (await sharp(join(lifted, 'seed-3.png')).metadata()).xmp!.toString('utf8');
+    expect(xmp).toContain('tiny-face');
+    expect((await sharp(join(plain, 'seed-3.png')).metadata()).xmp!.toString('utf8')).not.toContain('tiny-face');
+    // the tiny generator paints 16 px: the face stage's 32 px against a bicubic enlargement
+    expect(Buffer.compare(await raw(join(lifted, 'seed-3.png')), await raw(join(plain, 'seed-3.png')))).not.toBe(0);
+    // a face stage that is not installed is an error naming it, not a silent plain still
+    expect(await main(['render', '--seeds', '3', '--size', '32', '--upscaler', 'off', '--face', 'nope', '--models-dir', modelsDir, '--out', join(dir, 'x')])).not.toBe(0);
   });
 
   it('refuses print-only options with a clear message', async () => {

@@ -18,6 +18,7 @@ import argparse
 import datetime
 import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -275,7 +276,8 @@ def stack_figures(args, m: dict, face_dir: str, sizes: list, work: str, res: int
     write_png(os.path.join(args.model, "stack-samples.png"), grid(stack[:16], cols=4))
     write_png(os.path.join(args.model, "stack-interpolation.png"), grid(strip, cols=steps))
     face_manifest = read_manifest(face_dir)
-    figures = {"face": face_manifest["id"], "size": side, "samples": count,
+    print_seed = print_512(args.model, face_dir)
+    figures = {"face": face_manifest["id"], "size": side, "samples": count, "print512Seed": print_seed,
                "faceTraining": {k: face_manifest.get("training", {}).get(k) for k in ("steps", "images", "hours")}}
     if not args.no_judge:
         figures["judge"] = run_judge(stack, args, sizes, work, m)
@@ -285,6 +287,26 @@ def stack_figures(args, m: dict, face_dir: str, sizes: list, work: str, res: int
         figures["novelty"] = novelty(jd.resize_to(stack[:n], res), real, np.random.default_rng(1),
                                      os.path.join(work, "stack-nearest.png"))
     return figures
+
+
+PRINT_SEED = 42
+
+
+def print_512(model: str, face_dir: str):
+    """A 512 px print of one seed through the whole print stack (`portraits render`: generator, face stage,
+    then ESRGAN x2), shown 1:1 on the card: stack-512.png. The seed, or None when the face stage does not sit
+    in the generator's models folder (render finds both by id there)."""
+    models_dir = os.path.dirname(os.path.abspath(model))
+    if os.path.dirname(os.path.abspath(face_dir)) != models_dir:
+        print(f"no 512 px print: the face stage {face_dir} is not beside {model}", file=sys.stderr)
+        return None
+    cmd = [os.environ.get("PORTRAITS_NODE", "node"), os.path.join(jd.REPO, "bin", "portraits.js"), "render",
+           "--seed", str(PRINT_SEED), "--size", "512", "--models-dir", models_dir,
+           "--model", os.path.basename(os.path.abspath(model)), "--face", os.path.basename(os.path.abspath(face_dir)),
+           "--out", os.path.join(os.path.abspath(model), "stack-512.png")]
+    if subprocess.run(cmd, cwd=jd.REPO, stdout=sys.stderr).returncode != 0:
+        fail("portraits render of the 512 px print failed; see its message above")
+    return PRINT_SEED
 
 
 def render(model: str, count: int, res: int, work: str) -> np.ndarray:

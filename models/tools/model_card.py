@@ -70,6 +70,11 @@ def _stack(folder: str, st: dict) -> list:
     lines += ["### The stack's samples (seeds 0-15)", "", _fig(folder, "stack-samples.png", "4x4 grid through the stack"),
               "### The stack's interpolation", "", _fig(folder, "stack-interpolation.png", "slerp strips through the stack"),
               ""]
+    if st.get("print512Seed") is not None:
+        lines += ["### A print at 512 px, 1:1", "",
+                  f"Seed {st['print512Seed']} as `portraits render --seed {st['print512Seed']} --size 512` makes it: the "
+                  "generator at the gallery's default truncation, the face stage to 256 px, then one `esrgan-medium` x2 "
+                  "pass; shown at its own pixels.", "", _fig(folder, "stack-512.png", "a 512 px print, 1:1"), ""]
     return lines
 
 

@@ -19,6 +19,9 @@ KNOWN_FILES = {
     "nearest.png": ("figure", "png"),
     "truncation.png": ("figure", "png"),  # style generators: faces from psi 0 to 1
     "mixing.png": ("figure", "png"),  # style generators: coarse / middle / fine styles from another face
+    "stack-samples.png": ("figure", "png"),  # evaluate: the generator then its face stage, 256 px
+    "stack-interpolation.png": ("figure", "png"),
+    "stack-512.png": ("figure", "png"),  # evaluate: a 512 px print through the whole print stack
 }
 
 UTKFACE = {

@@ -73,10 +73,12 @@ export async function listModels(modelsDir: string): Promise<ModelEntry[]> {
   const out: ModelEntry[] = [];
   for (const name of names.sort()) {
     const dir = join(modelsDir, name);
+    // Folders without a manifest (checkpoints/, tools/, eval/) are not models: skipped without a word.
+    if (!existsSync(join(dir, 'manifest.json'))) continue;
     try {
       out.push({ id: name, dir, manifest: await readManifest(dir) });
     } catch (err) {
-      if (!(err as Error).message.includes('ENOENT')) log.warn({ dir, err: (err as Error).message }, 'skipping model');
+      log.warn({ dir, err: (err as Error).message }, 'skipping model');
     }
   }
   return out;

@@ -1,6 +1,6 @@
 /**
- * The committed style generator (models/style-face, `portraits export --checkpoint
- * models/checkpoints/style-face.pt`) and its critic trunk: they open as the server opens them
+ * The committed style generator, the installation's default (models/default-face, `portraits export
+ * --checkpoint models/checkpoints/style-face.pt --out models/default-face --face face-sr`) and its critic trunk: they open as the server opens them
  * (their style inputs checked), reproduce torch's outputs for all four inputs, truncate and mix,
  * and list files that match their sizes and hashes under the 20 MB limit.
  */
@@ -21,11 +21,11 @@ import { expectMatchesReference, testPattern, type ReferenceSummary } from '../s
 import { gradCheck } from '../support/onnx-nets.js';
 
 const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
-const DIR = join(MODELS, 'style-face');
+const DIR = join(MODELS, 'default-face');
 const MAX_BYTES = 20 * 1024 * 1024;
 const present = existsSync(join(DIR, 'manifest.json'));
 if (!present) {
-  const why = 'models/style-face is not exported (portraits export --checkpoint models/checkpoints/style-face.pt --out models/style-face)';
+  const why = 'models/default-face is not exported (portraits export --checkpoint models/checkpoints/style-face.pt --out models/default-face --face face-sr)';
   if (process.env.CI === 'true') throw new Error(`CI=true but ${why}`);
   console.warn(`skipped: ${why}`);
 }
@@ -49,7 +49,7 @@ describe.skipIf(!present)('the committed style generator', () => {
     expect(at(style.groups.coarse.last)).toBeLessThanOrEqual(8);
     expect(at(style.groups.middle.first)).toBe(16);
     expect(at(style.groups.fine.first)).toBeGreaterThanOrEqual(64);
-    expect(manifest.related?.critic).toBe('style-face-critic');
+    expect(manifest.related).toEqual({ critic: 'default-face-critic', face: 'face-sr' });
     expect(manifest.licence.commercialUse).toBe(false);
     expect(manifest.training).toMatchObject({ architecture: 'style', complete: false });
     for (const f of manifest.files ?? []) {
@@ -84,7 +84,7 @@ describe.skipIf(!present)('the committed style generator', () => {
   });
 
   it('has a critic trunk whose dream layers reproduce torch', async () => {
-    const dir = join(MODELS, 'style-face-critic');
+    const dir = join(MODELS, 'default-face-critic');
     const critic = read(dir);
     const dream = critic.dream!;
     expect(dream.layers.map((l) => l.name)).toEqual(['edges', 'textures', 'parts', 'features', 'faces']);
@@ -100,7 +100,7 @@ describe.skipIf(!present)('the committed style generator', () => {
   });
 
   it('has dream layers the dream-graph compiler takes, with correct gradients', async () => {
-    const dir = join(MODELS, 'style-face-critic');
+    const dir = join(MODELS, 'default-face-critic');
     const dream = read(dir).dream!;
     const model = await readModel(join(dir, dream.file));
     const supported = new Set(listDreamLayers(model).filter((l) => l.supported).map((l) => l.tensor));

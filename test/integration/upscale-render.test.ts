@@ -40,8 +40,13 @@ describe('portraits render', () => {
     expect(xmp).toContain('portraits:Model="default-face"');
     expect(xmp).toContain(DIGITAL_SOURCE_TYPE);
     const settings = settingsOf(xmp);
-    expect(settings).toMatchObject({ size: 200, dream: null, upscaler: { family: 'esrgan-slim', passes: 'x4', tile: 24, overlap: 8 }, resize: '256 -> 200 lanczos3' });
+    // The default generator's face stage already reaches 256 px (64 -> 128 -> 256): no ESRGAN pass is needed for 200.
+    expect(settings).toMatchObject({ size: 200, dream: null, face: 'face-sr', upscaler: { family: 'esrgan-slim', passes: 'off', tile: 24, overlap: 8 }, resize: '256 -> 200 lanczos3' });
     expect(meta.exif!.toString('latin1')).toContain(AI_STATEMENT);
+    // Without the face stage the ESRGAN passes take the 64 px face up themselves.
+    const bare = join(dir, 'bare.png');
+    expect(await main(['render', '--seed', '42', '--size', '200', '--out', bare, '--face', 'off', ...fast])).toBe(0);
+    expect(settingsOf((await sharp(bare).metadata()).xmp!.toString('utf8'))).toMatchObject({ face: null, upscaler: { passes: 'x4' } });
   }, 180_000);
 
   it('dreams before upscaling when asked, and says so in the metadata', async () => {

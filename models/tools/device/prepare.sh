@@ -9,7 +9,7 @@ DATA=${DATA:-data/utk128}
 mkdir -p .device .aside
 [ -f .device/utk64.npz ] || /usr/bin/python3 models/tools/device_data.py pack --data "$DATA" --out .device/utk64.npz
 /usr/bin/python3 models/tools/device_data.py checkpoint --checkpoint models/checkpoints/style-face.pt --out .device/style-face.pt
-for path in models/checkpoints/style-face.pt models/checkpoints/style-face.train.pt models/style-face models/style-face-critic \
+for path in models/checkpoints/style-face.pt models/checkpoints/style-face.train.pt models/progressive-face models/progressive-face-critic models/face-sr \
             models/default-face models/default-face-critic models/darknet-tiny; do
   [ -e "$path" ] || continue
   mkdir -p ".aside/$(dirname "$path")"

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 CK=${CHECKPOINTS:-models/checkpoints}
 if [ -d .aside ]; then
-  for path in models/checkpoints/style-face.pt models/checkpoints/style-face.train.pt models/style-face models/style-face-critic \
+  for path in models/checkpoints/style-face.pt models/checkpoints/style-face.train.pt models/progressive-face models/progressive-face-critic models/face-sr \
               models/default-face models/default-face-critic models/darknet-tiny; do
     if [ -e ".aside/$path" ] && [ ! -e "$path" ]; then mv ".aside/$path" "$path"; fi
   done

@@ -34,7 +34,7 @@ export const ConfigSchema = z
     fps: z.coerce.number().min(1).max(120).default(30),
     /** onnxruntime execution provider: auto tries WebGPU where a GPU exists and falls back to CPU. */
     provider: z.enum(['auto', 'webgpu', 'cpu']).default('auto'),
-    jpegQuality: z.coerce.number().int().min(1).max(100).default(85),
+    jpegQuality: z.coerce.number().int().min(1).max(100).default(92),
     /** The network the dream passes use, by manifest id; "" = the shipped Darknet tiny (models/darknet-tiny), else the generator's related critic. */
     dreamModel: z.string().regex(/^([a-z0-9][a-z0-9._-]*)?$/i, 'letters, digits, . _ - only').default(''),
     /** Side in pixels of the square the live dream pass works at. */

@@ -38,7 +38,8 @@ export class EncodeStage implements Stage {
     } else {
       rgb = (await (this.resizer ??= DisplayPixels.create()).then((r) => r.rgb(image, size, size))).data;
     }
-    job.encoded = await sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality, mozjpeg: false }).toBuffer();
+    // Full-resolution colour (4:4:4): the display enlarges the frame about 4x, where halved chroma shows as colour blocks.
+    job.encoded = await sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality, mozjpeg: false, chromaSubsampling: '4:4:4' }).toBuffer();
     job.meta.width = size;
     job.meta.height = size;
     job.meta.format = 'jpeg';

@@ -23,7 +23,9 @@ import { fileURLToPath } from 'node:url';
 import { resolveConfig } from '../server/config.js';
 import { generatorSpec, readManifest } from '../server/models/registry.js';
 import { createSession, floatTensor, openSession } from '../server/onnx/runtime.js';
+import { generatorFeeds } from '../common/generator-inputs.js';
 import { gaussian } from '../common/random.js';
+import { DEFAULT_STATE } from '../common/state.js';
 import { header, idleCheck, machineTicks } from './support/machine.js';
 import { benchOptions, SERVER_OPTIONS, timingOptions } from './support/options.js';
 import { processUsage } from './support/server-process.js';
@@ -65,7 +67,8 @@ interface Backend {
 }
 
 function localBackend(name: string, detail: string, runner: Runner, tensor: MakeTensor): Backend {
-  const feeds = new Map(batches.map((b) => [b, { [spec.input]: tensor(latents.get(b)!, [b, spec.latentSize]) }]));
+  // Fed as the server feeds it (a style generator's truncation and mixing inputs too), in this API's tensors.
+  const feeds = new Map(batches.map((b) => [b, Object.fromEntries(generatorFeeds(spec, latents.get(b)!, b, DEFAULT_STATE.face).map((f) => [f.name, tensor(f.data, f.dims)]))]));
   const warm = new Set<number>();
   return {
     name,

@@ -19,7 +19,9 @@ import { encodeModel, floatTensor as protoFloat, model, node, valueInfo } from '
 import { resolveConfig } from '../server/config.js';
 import { generatorSpec, readManifest } from '../server/models/registry.js';
 import { createSession, floatTensor, openSession, type Session, type Tensor } from '../server/onnx/runtime.js';
+import { generatorFeeds } from '../common/generator-inputs.js';
 import { gaussian } from '../common/random.js';
+import { DEFAULT_STATE } from '../common/state.js';
 import { header, idleCheck, machineTicks } from './support/machine.js';
 import { countFlops } from './support/onnx-flops.js';
 import { benchOptions, SERVER_OPTIONS, timingOptions } from './support/options.js';
@@ -61,7 +63,9 @@ const config = resolveConfig({ model: values.model });
 const dir = join(config.modelsDir, values.model);
 const { file, spec } = generatorSpec(await readManifest(dir));
 const bytes = readFileSync(join(dir, file));
-const latent = (batch: number) => ({ [spec.input]: floatTensor(gaussian(11, batch * spec.latentSize), [batch, spec.latentSize]) });
+// Fed as the server feeds it (a style generator's truncation and mixing inputs too).
+const latent = (batch: number) =>
+  Object.fromEntries(generatorFeeds(spec, gaussian(11, batch * spec.latentSize), batch, DEFAULT_STATE.face).map((f) => [f.name, floatTensor(f.data, f.dims)]));
 const counted = await countFlops(bytes, latent(1));
 
 /** Something to time: a session, its feeds, and the FLOPs of one run. */

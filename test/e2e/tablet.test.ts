@@ -14,7 +14,9 @@ import QRCode from 'qrcode';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrameMeta } from '../../common/frame.js';
+import { generatorFeeds } from '../../common/generator-inputs.js';
 import { seedToLatent } from '../../common/latent.js';
+import { DEFAULT_STATE } from '../../common/state.js';
 import type { TabletSetup, TabletStatus } from '../../common/protocol.js';
 import type { RunningServer } from '../../server/app.js';
 import { SLOW_DOWN } from '../../server/inputs/socket-limits.js';
@@ -104,7 +106,9 @@ describe.skipIf(!chromium)('visitor tablet', { timeout: 120_000 }, () => {
     try {
       for (const face of shown.slice(0, 2)) {
         const z = seedToLatent(face.seed, setup.model.latentSize);
-        const out = await session.run({ [setup.model.input]: floatTensor(z, [1, z.length]) });
+        // Fed as the tablet feeds its thumbnails: the gallery's default truncation, no mixing.
+        const feeds = generatorFeeds(setup.model, z, 1, { truncation: DEFAULT_STATE.face.truncation, mix: 'off', mixSeed: 0 });
+        const out = await session.run(Object.fromEntries(feeds.map((f) => [f.name, floatTensor(f.data, f.dims)])));
         const server = out[setup.model.output]!.data as Float32Array;
         expect(face.raw.length).toBe(server.length);
         let worst = 0;

@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gaussian } from '../../common/random.js';
+import { generatorFeeds } from '../../common/generator-inputs.js';
+import { DEFAULT_STATE } from '../../common/state.js';
 import { resolveConfig } from '../../server/config.js';
 import { DreamNet } from '../../server/dream/net.js';
 import { dreamCatalogue, generatorSpec, readManifest } from '../../server/models/registry.js';
@@ -67,9 +69,11 @@ describe('WebGPU provider (software adapter: correctness only)', () => {
     if (!gpu) return ctx.skip(skipReason ?? undefined);
     const { spec } = generatorSpec(manifest);
     for (const batch of [1, 4]) {
-      const z = floatTensor(gaussian(7 + batch, batch * spec.latentSize), [batch, spec.latentSize]);
-      const a = (await gpu.session.run({ [spec.input]: z }))[spec.output]!.data as Float32Array;
-      const b = (await cpu.session.run({ [spec.input]: z }))[spec.output]!.data as Float32Array;
+      // Fed as the server feeds it: the default generator has a W space (truncation and mixing inputs).
+      const feeds = generatorFeeds(spec, gaussian(7 + batch, batch * spec.latentSize), batch, DEFAULT_STATE.face);
+      const inputs = () => Object.fromEntries(feeds.map((f) => [f.name, floatTensor(f.data, f.dims)]));
+      const a = (await gpu.session.run(inputs()))[spec.output]!.data as Float32Array;
+      const b = (await cpu.session.run(inputs()))[spec.output]!.data as Float32Array;
       const diff = maxAbsDiff(a, b);
       console.log(`webgpu generator, batch ${batch}: max |webgpu - cpu| = ${diff.toExponential(2)} over ${a.length} values in [-1, 1]`);
       expect(diff).toBeLessThan(1e-4);

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { encodeModel, floatTensor as protoFloat, model, node, valueInfo } from '../onnx-compilers/proto.js';
 import { resolveConfig } from '../server/config.js';
 import { generatorSpec, readManifest } from '../server/models/registry.js';
-import { createSession, floatTensor, openSession, type Session, type Tensor } from '../server/onnx/runtime.js';
+import { createSession, floatFeeds, floatTensor, openSession, type Session, type Tensor } from '../server/onnx/runtime.js';
 import { generatorFeeds } from '../common/generator-inputs.js';
 import { gaussian } from '../common/random.js';
 import { DEFAULT_STATE } from '../common/state.js';
@@ -65,7 +65,7 @@ const { file, spec } = generatorSpec(await readManifest(dir));
 const bytes = readFileSync(join(dir, file));
 // Fed as the server feeds it (a style generator's truncation and mixing inputs too).
 const latent = (batch: number) =>
-  Object.fromEntries(generatorFeeds(spec, gaussian(11, batch * spec.latentSize), batch, DEFAULT_STATE.face).map((f) => [f.name, floatTensor(f.data, f.dims)]));
+  floatFeeds(generatorFeeds(spec, gaussian(11, batch * spec.latentSize), batch, DEFAULT_STATE.face));
 const counted = await countFlops(bytes, latent(1));
 
 /** Something to time: a session, its feeds, and the FLOPs of one run. */

@@ -89,7 +89,7 @@ const checkModel: Check = async (ctx) => {
   if (!config) return [f('model', 'error', 'skipped: the configuration is invalid')];
   const { ModelError } = await import('../../server/onnx/session.js');
   const { openGenerator, readManifest, DEFAULT_MODEL } = await import('../../server/models/registry.js');
-  const { floatTensor } = await import('../../server/onnx/runtime.js');
+  const { floatFeeds } = await import('../../server/onnx/runtime.js');
   const { seedToLatent } = await import('../../common/latent.js');
   const { generatorFeeds } = await import('../../common/generator-inputs.js');
   const { DEFAULT_STATE } = await import('../../common/state.js');
@@ -114,7 +114,7 @@ const checkModel: Check = async (ctx) => {
     const { spec } = generator;
     // Fed as a frame is (a style generator's truncation and mixing inputs included).
     const feeds = generatorFeeds(spec, seedToLatent(1, spec.latentSize), 1, DEFAULT_STATE.face);
-    const result = await generator.session.run(Object.fromEntries(feeds.map((f) => [f.name, floatTensor(f.data, f.dims)])));
+    const result = await generator.session.run(floatFeeds(feeds));
     const dims = result[spec.output]?.dims ?? [];
     const size = `${spec.resolution}x${spec.resolution}`;
     if (dims.join(',') !== `1,3,${spec.resolution},${spec.resolution}`) {

@@ -15,7 +15,7 @@ import { basename, dirname, join } from 'node:path';
 import { seedToLatent, slerp } from '../../common/latent.js';
 import { generatorFeeds } from '../../common/generator-inputs.js';
 import { ManifestSchema, type GeneratorInfo } from '../../common/manifest.js';
-import { createSession, floatTensor, type Session } from '../../server/onnx/runtime.js';
+import { createSession, floatFeeds, type Session } from '../../server/onnx/runtime.js';
 import { openFaceModel } from '../../server/models/registry.js';
 import { ImageOps } from '../../server/dream/image-ops.js';
 import { FaceStage } from '../../server/stages/face.js';
@@ -40,7 +40,7 @@ export async function render(session: Session, info: GeneratorInfo, latents: Flo
     const z = new Float32Array(chunk.length * info.latentSize);
     chunk.forEach((l, i) => z.set(l, i * info.latentSize));
     const feeds = generatorFeeds(info, z, chunk.length, { truncation: 1, mix: 'off', mixSeed: 0 });
-    const result = await session.run(Object.fromEntries(feeds.map((f) => [f.name, floatTensor(f.data, f.dims)])));
+    const result = await session.run(floatFeeds(feeds));
     const image = result[info.output]!;
     out.set(nchwToRgb8(image.data as Float32Array, chunk.length, r, r), start * r * r * 3);
     if (label && Date.now() - last > 5000) {

@@ -296,14 +296,15 @@ def print_512(model: str, face_dir: str):
     """A 512 px print of one seed through the whole print stack (`portraits render`: generator, face stage,
     then ESRGAN x2), shown 1:1 on the card: stack-512.png. The seed, or None when the face stage does not sit
     in the generator's models folder (render finds both by id there)."""
-    models_dir = os.path.dirname(os.path.abspath(model))
-    if os.path.dirname(os.path.abspath(face_dir)) != models_dir:
+    model, face_dir = os.path.abspath(model), os.path.abspath(face_dir)
+    models_dir = os.path.dirname(model)
+    if os.path.dirname(face_dir) != models_dir:
         print(f"no 512 px print: the face stage {face_dir} is not beside {model}", file=sys.stderr)
         return None
     cmd = [os.environ.get("PORTRAITS_NODE", "node"), os.path.join(jd.REPO, "bin", "portraits.js"), "render",
            "--seed", str(PRINT_SEED), "--size", "512", "--models-dir", models_dir,
-           "--model", os.path.basename(os.path.abspath(model)), "--face", os.path.basename(os.path.abspath(face_dir)),
-           "--out", os.path.join(os.path.abspath(model), "stack-512.png")]
+           "--model", os.path.basename(model), "--face", os.path.basename(face_dir),
+           "--out", os.path.join(model, "stack-512.png")]
     if subprocess.run(cmd, cwd=jd.REPO, stdout=sys.stderr).returncode != 0:
         fail("portraits render of the 512 px print failed; see its message above")
     return PRINT_SEED

@@ -29,6 +29,11 @@ export function floatTensor(data: Float32Array, dims: readonly number[]): ort.Te
   return new ort.Tensor('float32', data, dims);
 }
 
+/** Named float32 inputs (e.g. common/generator-inputs.ts generatorFeeds) as one session.run() feed. */
+export function floatFeeds(feeds: readonly { name: string; data: Float32Array; dims: readonly number[] }[]): Record<string, ort.Tensor> {
+  return Object.fromEntries(feeds.map((f) => [f.name, floatTensor(f.data, f.dims)]));
+}
+
 export function int64Tensor(values: readonly number[]): ort.Tensor {
   return new ort.Tensor('int64', BigInt64Array.from(values.map((v) => BigInt(v))), [values.length]);
 }

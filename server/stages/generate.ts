@@ -11,7 +11,7 @@
 import { generatorFeeds } from '../../common/generator-inputs.js';
 import type { StyleInfo } from '../../common/manifest.js';
 import { logger } from '../log.js';
-import { floatTensor, type Tensor } from '../onnx/runtime.js';
+import { floatFeeds } from '../onnx/runtime.js';
 import type { ModelSession } from '../onnx/session.js';
 import { need, type FrameJob, type Stage } from './stage.js';
 
@@ -74,8 +74,7 @@ export class GenerateStage implements Stage {
   async run(job: FrameJob): Promise<void> {
     const latent = need(job, 'latent', this.name);
     const { output, range } = this.spec;
-    const feeds: Record<string, Tensor> = {};
-    for (const feed of generatorFeeds(this.spec, latent, 1, job.snapshot.state.face)) feeds[feed.name] = floatTensor(feed.data, feed.dims);
+    const feeds = floatFeeds(generatorFeeds(this.spec, latent, 1, job.snapshot.state.face));
     if (this.outage) await this.recover();
     let result;
     try {

@@ -20,7 +20,7 @@ import { DEFAULT_STATE } from '../../common/state.js';
 import type { TabletSetup, TabletStatus } from '../../common/protocol.js';
 import type { RunningServer } from '../../server/app.js';
 import { SLOW_DOWN } from '../../server/inputs/socket-limits.js';
-import { createSession, floatTensor } from '../../server/onnx/runtime.js';
+import { createSession, floatFeeds } from '../../server/onnx/runtime.js';
 import { chromiumPath, meanDifference, pictureStats } from '../support/browser.js';
 import { connect, startTestServer, type TestSocket } from '../support/server.js';
 import { readDisplay, sleep, waitForFrames } from './display-hook.js';
@@ -108,7 +108,7 @@ describe.skipIf(!chromium)('visitor tablet', { timeout: 120_000 }, () => {
         const z = seedToLatent(face.seed, setup.model.latentSize);
         // Fed as the tablet feeds its thumbnails: the gallery's default truncation, no mixing.
         const feeds = generatorFeeds(setup.model, z, 1, { truncation: DEFAULT_STATE.face.truncation, mix: 'off', mixSeed: 0 });
-        const out = await session.run(Object.fromEntries(feeds.map((f) => [f.name, floatTensor(f.data, f.dims)])));
+        const out = await session.run(floatFeeds(feeds));
         const server = out[setup.model.output]!.data as Float32Array;
         expect(face.raw.length).toBe(server.length);
         let worst = 0;

@@ -15,7 +15,7 @@ import { DEFAULT_STATE } from '../../common/state.js';
 import { resolveConfig } from '../../server/config.js';
 import { DreamNet } from '../../server/dream/net.js';
 import { dreamCatalogue, generatorSpec, readManifest } from '../../server/models/registry.js';
-import { floatTensor, openSession, type OpenedSession } from '../../server/onnx/runtime.js';
+import { floatFeeds, openSession, type OpenedSession } from '../../server/onnx/runtime.js';
 import type { PlanarImage } from '../../server/image/planar-image.js';
 import { connect, nextFrames, startTestServer } from '../support/server.js';
 
@@ -71,7 +71,7 @@ describe('WebGPU provider (software adapter: correctness only)', () => {
     for (const batch of [1, 4]) {
       // Fed as the server feeds it: the default generator has a W space (truncation and mixing inputs).
       const feeds = generatorFeeds(spec, gaussian(7 + batch, batch * spec.latentSize), batch, DEFAULT_STATE.face);
-      const inputs = () => Object.fromEntries(feeds.map((f) => [f.name, floatTensor(f.data, f.dims)]));
+      const inputs = () => floatFeeds(feeds);
       const a = (await gpu.session.run(inputs()))[spec.output]!.data as Float32Array;
       const b = (await cpu.session.run(inputs()))[spec.output]!.data as Float32Array;
       const diff = maxAbsDiff(a, b);
